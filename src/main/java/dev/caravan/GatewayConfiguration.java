@@ -1,0 +1,108 @@
+package dev.caravan;
+
+import java.nio.file.Path;
+
+import dev.caravan.api.ErrorReply;
+import dev.caravan.api.EventLoopHttpEngine;
+import dev.caravan.api.HealthReport;
+import dev.caravan.api.ModelListing;
+import dev.caravan.backend.Adapters;
+import dev.caravan.backend.BackendCall;
+import dev.caravan.backend.OpenAiAdapter;
+import dev.caravan.backend.Upstreams;
+import dev.caravan.backend.local.LocalAdapter;
+import dev.caravan.config.BackendType;
+import dev.caravan.config.Defaults;
+import dev.caravan.config.GatewayConfigLoader;
+import dev.caravan.config.LiveConfig;
+import dev.caravan.hooks.ModelRouter;
+import dev.caravan.hooks.RequestIdHook;
+import dev.caravan.hooks.RequestValidator;
+import dev.caravan.hooks.UsageCost;
+import dev.caravan.lane.LaneRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.PropertyInject;
+import org.apache.camel.StartupListener;
+import org.apache.camel.component.platform.http.PlatformHttpConstants;
+import org.apache.camel.spi.Registry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's beans, by the names routes/ refers to them: one Vert.x for the server and the upstream
+ * clients, the live configuration, the adapters, the lanes and the hooks.
+ */
+public class GatewayConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayConfiguration.class);
+
+    @PropertyInject(value = "gateway.config", defaultValue = "gateway.yaml")
+    private String configFile;
+    @PropertyInject(value = "gateway.default-max-concurrent", defaultValue = "8")
+    private int defaultMaxConcurrent;
+    @PropertyInject(value = "gateway.default-queue-size", defaultValue = "64")
+    private int defaultQueueSize;
+    @PropertyInject(value = "gateway.default-queue-timeout-seconds", defaultValue = "30")
+    private int defaultQueueTimeoutSeconds;
+    @PropertyInject(value = "gateway.default-timeout-seconds", defaultValue = "300")
+    private int defaultTimeoutSeconds;
+    @PropertyInject(value = "gateway.local.token-delay-ms", defaultValue = "15")
+    private long localTokenDelayMillis;
+    @PropertyInject(value = "gateway.config-poll-ms", defaultValue = "1000")
+    private long configPollMillis;
+
+    @Override
+    public void configure(CamelContext camel) throws Exception {
+        Registry registry = camel.getRegistry();
+        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        registry.bind("vertx", Vertx.class, vertx);
+        registry.bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, new EventLoopHttpEngine());
+
+        Defaults defaults = new Defaults(defaultMaxConcurrent, defaultQueueSize, defaultQueueTimeoutSeconds,
+                defaultTimeoutSeconds);
+        GatewayConfigLoader loader = new GatewayConfigLoader(Path.of(configFile), defaults, System::getenv);
+        LiveConfig config = new LiveConfig(loader);
+        registry.bind("liveConfig", config);
+
+        Upstreams upstreams = new Upstreams(vertx);
+        Adapters adapters = new Adapters()
+                .register(BackendType.OPENAI, new OpenAiAdapter(upstreams))
+                .register(BackendType.LOCAL, new LocalAdapter(vertx, localTokenDelayMillis));
+        registry.bind("adapters", adapters);
+        registry.bind("backendCall", new BackendCall(adapters, vertx));
+
+        registry.bind("requestId", new RequestIdHook());
+        registry.bind("requestValidator", new RequestValidator());
+        registry.bind("modelRouter", new ModelRouter(config));
+        registry.bind("usageCost", new UsageCost());
+        registry.bind("errorReply", new ErrorReply());
+
+        LaneRegistry lanes = new LaneRegistry(camel, vertx);
+        registry.bind("lanes", lanes);
+        registry.bind("modelListing", new ModelListing(config, adapters));
+        registry.bind("healthReport", new HealthReport(config, lanes));
+
+        camel.addStartupListener(new StartupListener() {
+            @Override
+            public void onCamelContextStarted(CamelContext context, boolean alreadyStarted) {
+                // lanes are made once the context runs (see below)
+            }
+
+            @Override
+            public void onCamelContextFullyStarted(CamelContext context, boolean alreadyStarted) {
+                // the lane template comes with routes/; routes added to a running context start at once.
+                // Until then a request gets 503 "starting". Lanes follow gateway.yaml from then on.
+                lanes.apply(config.catalog());
+                config.onChange(lanes::apply);
+                config.watch(vertx, configPollMillis);
+                if (config.config().keys().isEmpty()) {
+                    LOG.warn("No API keys are configured: AUTH IS OFF, anyone who reaches this port may use it");
+                }
+            }
+        });
+        camel.addService(new VertxCloser(vertx, upstreams, config));
+    }
+}

@@ -1,0 +1,27 @@
+package dev.caravan;
+
+import dev.caravan.backend.Upstreams;
+import dev.caravan.config.LiveConfig;
+import io.vertx.core.Vertx;
+import org.apache.camel.support.service.ServiceSupport;
+
+/** Closes what the gateway opened itself when Camel stops: the config watcher, upstream pools, Vert.x. */
+final class VertxCloser extends ServiceSupport {
+
+    private final Vertx vertx;
+    private final Upstreams upstreams;
+    private final LiveConfig config;
+
+    VertxCloser(Vertx vertx, Upstreams upstreams, LiveConfig config) {
+        this.vertx = vertx;
+        this.upstreams = upstreams;
+        this.config = config;
+    }
+
+    @Override
+    protected void doStop() {
+        config.stopWatching(vertx);
+        upstreams.close();
+        vertx.close();
+    }
+}

@@ -1,0 +1,21 @@
+package dev.caravan.api;
+
+import org.apache.camel.Processor;
+import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
+import org.apache.camel.component.platform.http.spi.PlatformHttpConsumer;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpEngine;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+
+/**
+ * The platform-http engine of the gateway: the stock Vert.x engine, but its consumers drive routes
+ * asynchronously from the event loop (see {@link EventLoopHttpConsumer}). Bound in the registry as
+ * {@code platform-http-engine}, so every {@code platform-http:} route in {@code routes/} uses it.
+ */
+public class EventLoopHttpEngine extends VertxPlatformHttpEngine {
+
+    @Override
+    public PlatformHttpConsumer createConsumer(PlatformHttpEndpoint endpoint, Processor processor) {
+        return new EventLoopHttpConsumer(endpoint, processor,
+                VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort()));
+    }
+}

@@ -1,0 +1,39 @@
+package dev.caravan.api;
+
+/** Names of the exchange properties the gateway's own steps share. Routes may read them as exchangeProperty. */
+public final class ExchangeKeys {
+
+    /** System.nanoTime() when the request reached the gateway. */
+    public static final String RECEIVED_NANOS = "CaravanReceivedNanos";
+    /** The client's Vert.x HttpServerResponse: streams write to it directly. */
+    public static final String RESPONSE = "CaravanResponse";
+    /** The ClientConnection: tells steps when the client disconnected. */
+    public static final String CLIENT = "CaravanClient";
+    /** Extra response headers (a Vert.x MultiMap) the reply carries: x-request-id, x-caravan-backend, ... */
+    public static final String REPLY_HEADERS = "CaravanReplyHeaders";
+    /** The request id (x-request-id accepted or generated). */
+    public static final String REQUEST_ID = "CaravanRequestId";
+    /** The parsed request body (a Jackson ObjectNode). */
+    public static final String REQUEST = "CaravanRequest";
+    /** What the client asked for: chat, completion or embeddings (an Operation). */
+    public static final String OPERATION = "CaravanOperation";
+    /** How the reply goes out: json, sse or ndjson (a ReplyFormat). */
+    public static final String REPLY_FORMAT = "CaravanReplyFormat";
+    /** The resolved model route (a ModelRoute): model id, backend, upstream model. */
+    public static final String MODEL_ROUTE = "CaravanModelRoute";
+    /** Name of the backend that serves the request; routes use it to pick the lane. */
+    public static final String BACKEND = "CaravanBackend";
+    /** Usage of the finished request (a Usage). */
+    public static final String USAGE = "CaravanUsage";
+    /** Cost in USD of the finished request (a Double). */
+    public static final String COST = "CaravanCost";
+    /** The OpenAiError the request ended with, once the error route handled it. */
+    public static final String ERROR = "CaravanError";
+    /** System.nanoTime() when the first byte of the upstream reply reached the gateway. */
+    public static final String UPSTREAM_FIRST_BYTE_NANOS = "CaravanUpstreamFirstByteNanos";
+    /** System.nanoTime() when the upstream call was sent. */
+    public static final String UPSTREAM_SENT_NANOS = "CaravanUpstreamSentNanos";
+
+    private ExchangeKeys() {
+    }
+}

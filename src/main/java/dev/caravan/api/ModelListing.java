@@ -1,0 +1,105 @@
+package dev.caravan.api;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.backend.Adapters;
+import dev.caravan.config.BackendConfig;
+import dev.caravan.config.LiveConfig;
+import dev.caravan.config.ModelCatalog;
+import dev.caravan.openai.Json;
+import dev.caravan.openai.OpenAiError;
+import io.vertx.core.Future;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.AsyncProcessorSupport;
+
+/**
+ * GET /v1/models and /v1/models/{id}: the configured models, plus what each prefix backend's upstream lists
+ * (Ollama /api/tags, OpenAI /v1/models) under its prefix. Upstream lists are cached for a minute and an
+ * upstream that does not answer within three seconds is left out, so the listing never hangs.
+ */
+public final class ModelListing extends AsyncProcessorSupport {
+
+    private static final long CACHE_MILLIS = 60_000;
+
+    private final LiveConfig config;
+    private final Adapters adapters;
+    private final Map<String, Cached> upstreamLists = new ConcurrentHashMap<>();
+
+    public ModelListing(LiveConfig config, Adapters adapters) {
+        this.config = config;
+        this.adapters = adapters;
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        String id = exchange.getMessage().getHeader("id", String.class);
+        ModelCatalog catalog = config.catalog();
+        listAll(catalog).onComplete(ar -> {
+            Map<String, String> models = ar.result(); // never fails: failed upstreams are left out
+            if (id == null) {
+                ObjectNode list = Json.object();
+                list.put("object", "list");
+                ArrayNode data = list.putArray("data");
+                models.forEach((model, owner) -> data.add(model(model, owner)));
+                exchange.getMessage().setBody(list);
+            } else if (models.containsKey(id)) {
+                exchange.getMessage().setBody(model(id, models.get(id)));
+            } else if (catalog.resolve(id).isPresent()) {
+                exchange.getMessage().setBody(model(id, catalog.resolve(id).get().backendName()));
+            } else {
+                exchange.setException(OpenAiError.modelNotFound(id));
+            }
+            callback.done(false);
+        });
+        return false;
+    }
+
+    private Future<Map<String, String>> listAll(ModelCatalog catalog) {
+        Map<String, String> models = new LinkedHashMap<>();
+        for (String model : catalog.declaredModels()) {
+            models.put(model, catalog.config().models().get(model).backend());
+        }
+        List<Future<Void>> lookups = new ArrayList<>();
+        for (Map.Entry<String, String> prefix : catalog.prefixModels()) {
+            String backendName = prefix.getValue();
+            BackendConfig backend = catalog.config().backends().get(backendName);
+            lookups.add(upstreamModels(backendName, backend).map(names -> {
+                synchronized (models) {
+                    names.forEach(name -> models.putIfAbsent(prefix.getKey() + name, backendName));
+                }
+                return null;
+            }));
+        }
+        return Future.join(lookups).transform(ar -> Future.succeededFuture(models));
+    }
+
+    private Future<List<String>> upstreamModels(String backendName, BackendConfig backend) {
+        Cached cached = upstreamLists.get(backendName);
+        if (cached != null && cached.config.equals(backend) && System.currentTimeMillis() < cached.expires) {
+            return Future.succeededFuture(cached.names);
+        }
+        return adapters.of(backend.backendType()).listModels(backendName, backend)
+                .onSuccess(names -> upstreamLists.put(backendName,
+                        new Cached(backend, names, System.currentTimeMillis() + CACHE_MILLIS)))
+                .otherwise(List.of());
+    }
+
+    private static ObjectNode model(String id, String owner) {
+        ObjectNode model = Json.object();
+        model.put("id", id);
+        model.put("object", "model");
+        model.put("created", 1700000000L);
+        model.put("owned_by", owner);
+        return model;
+    }
+
+    private record Cached(BackendConfig config, List<String> names, long expires) {
+    }
+}

@@ -1,0 +1,99 @@
+package dev.caravan.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.openai.Json;
+import dev.caravan.openai.OpenAiError;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+/**
+ * Writes the exchange's outcome to the client once the route completed: the body with its status and the
+ * gateway's reply headers, or the OpenAI error object of a failure. A stream has already answered; then only
+ * a failure that the stream did not report yet is still written (as a last error event).
+ */
+public final class ReplyWriter {
+
+    private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
+    private static final CharSequence OVERHEAD = HttpHeaders.createOptimized("x-caravan-overhead-ms");
+
+    private ReplyWriter() {
+    }
+
+    public static void write(HttpServerResponse response, Exchange exchange) {
+        if (response.ended() || response.closed()) {
+            return; // a stream that finished, or a client that left
+        }
+        Throwable failure = exchange.getException();
+        if (failure != null) {
+            OpenAiError error = ErrorMapping.toOpenAiError(failure, exchange);
+            if (response.headWritten()) {
+                StreamErrors.writeAndEnd(response, error);
+            } else {
+                writeError(response, error, exchange);
+            }
+            return;
+        }
+        if (response.headWritten()) {
+            response.end(); // a stream whose writer left the end to us
+            return;
+        }
+        Message message = exchange.getMessage();
+        Integer status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+        response.setStatusCode(status == null ? 200 : status);
+        addReplyHeaders(response, exchange);
+        Object body = message.getBody();
+        if (body == null) {
+            response.end();
+            return;
+        }
+        Buffer buffer = toBuffer(body);
+        if (!response.headers().contains(HttpHeaders.CONTENT_TYPE)) {
+            response.putHeader(HttpHeaders.CONTENT_TYPE, JSON);
+        }
+        response.end(buffer);
+    }
+
+    public static void writeError(HttpServerResponse response, OpenAiError error, Exchange exchange) {
+        if (response.ended() || response.closed() || response.headWritten()) {
+            return;
+        }
+        response.setStatusCode(error.status());
+        if (exchange != null) {
+            addReplyHeaders(response, exchange);
+        }
+        if (error.retryAfterSeconds() > 0) {
+            response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(error.retryAfterSeconds()));
+        }
+        response.putHeader(HttpHeaders.CONTENT_TYPE, JSON);
+        response.end(Json.buffer(error.toJson()));
+    }
+
+    /** Adds the gateway's reply headers and the time the gateway itself spent on the request. */
+    public static void addReplyHeaders(HttpServerResponse response, Exchange exchange) {
+        MultiMap headers = exchange.getProperty(ExchangeKeys.REPLY_HEADERS, MultiMap.class);
+        if (headers != null) {
+            response.headers().addAll(headers);
+        }
+        Long received = exchange.getProperty(ExchangeKeys.RECEIVED_NANOS, Long.class);
+        if (received != null) {
+            response.putHeader(OVERHEAD, GatewayTime.overheadMillis(exchange, received));
+        }
+    }
+
+    private static Buffer toBuffer(Object body) {
+        if (body instanceof Buffer buffer) {
+            return buffer;
+        }
+        if (body instanceof JsonNode node) {
+            return Json.buffer(node);
+        }
+        if (body instanceof byte[] bytes) {
+            return Buffer.buffer(bytes);
+        }
+        return Buffer.buffer(body.toString());
+    }
+}

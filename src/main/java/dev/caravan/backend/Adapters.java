@@ -1,0 +1,27 @@
+package dev.caravan.backend;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+import dev.caravan.config.BackendType;
+import dev.caravan.openai.OpenAiError;
+
+/** The adapter for each upstream protocol. */
+public final class Adapters {
+
+    private final Map<BackendType, BackendAdapter> adapters = new EnumMap<>(BackendType.class);
+
+    public Adapters register(BackendType type, BackendAdapter adapter) {
+        adapters.put(type, adapter);
+        return this;
+    }
+
+    public BackendAdapter of(BackendType type) {
+        BackendAdapter adapter = adapters.get(type);
+        if (adapter == null) {
+            throw new OpenAiError(501, "invalid_request_error", "backend_not_supported", null,
+                    "Backends of type " + type.routeName() + " are not supported yet");
+        }
+        return adapter;
+    }
+}

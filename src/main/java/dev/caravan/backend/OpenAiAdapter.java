@@ -1,0 +1,172 @@
+package dev.caravan.backend;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.config.BackendConfig;
+import dev.caravan.openai.Json;
+import dev.caravan.openai.OpenAiError;
+import dev.caravan.openai.Operation;
+import dev.caravan.stream.ChunkSink;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.streams.ReadStream;
+
+/**
+ * Any OpenAI-compatible server (vLLM, llama.cpp server, LM Studio, OpenAI, OpenRouter). The client's request
+ * goes upstream as sent (tools, response_format, seed and every unknown field untouched) with two changes:
+ * the upstream's model name, and a request for usage on streams so that usage is always right.
+ */
+public final class OpenAiAdapter implements BackendAdapter {
+
+    private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream");
+
+    private final Upstreams upstreams;
+
+    public OpenAiAdapter(Upstreams upstreams) {
+        this.upstreams = upstreams;
+    }
+
+    @Override
+    public boolean servesLegacyCompletions() {
+        return true;
+    }
+
+    @Override
+    public Future<ObjectNode> call(UpstreamCall call) {
+        ObjectNode body = upstreamBody(call, false);
+        return UpstreamHttp.postForJson(upstreams.client(call.route().backendName(), call.backend()), call,
+                path(call), body).map(reply -> {
+                    if (!(reply instanceof ObjectNode object)) {
+                        throw OpenAiError.upstream("The upstream answered with JSON that is not an object", null);
+                    }
+                    if (call.operation() != Operation.EMBEDDINGS) {
+                        object.put("model", call.route().model());
+                    }
+                    return object;
+                });
+    }
+
+    @Override
+    public Future<Void> stream(UpstreamCall call, ChunkSink sink) {
+        ObjectNode body = upstreamBody(call, true);
+        Promise<Void> done = Promise.promise();
+        UpstreamHttp.post(upstreams.client(call.route().backendName(), call.backend()), call, path(call), body,
+                EVENT_STREAM).onFailure(done::tryFail).onSuccess(response -> {
+                    sink.open();
+                    StreamState state = new StreamState();
+                    ReadStream<Buffer>[] events = new ReadStream[1];
+                    events[0] = SseEvents.parse(response, data -> {
+                        if (done.future().isComplete()) {
+                            return;
+                        }
+                        if ("[DONE]".equals(data)) {
+                            state.done = true;
+                            return;
+                        }
+                        try {
+                            ObjectNode chunk = parseChunk(data);
+                            if (chunk.has("error")) {
+                                throw UpstreamErrors.ofStatus(502, Buffer.buffer(data));
+                            }
+                            state.sawFinish |= hasFinishReason(chunk);
+                            sink.accept(chunk);
+                        } catch (OpenAiError e) {
+                            done.tryFail(e);
+                            response.request().reset(0, e); // nothing more of this stream is wanted
+                            return;
+                        }
+                        if (!sink.writable()) {
+                            events[0].pause();
+                            sink.whenWritable(events[0]::resume);
+                        }
+                    });
+                    events[0].exceptionHandler(e -> done.tryFail(UpstreamErrors.ofFailure(e)));
+                    events[0].endHandler(v -> {
+                        if (state.done || state.sawFinish) {
+                            done.tryComplete();
+                        } else {
+                            done.tryFail(OpenAiError.upstream("The upstream stream ended before it finished", null));
+                        }
+                    });
+                });
+        return done.future();
+    }
+
+    @Override
+    public Future<List<String>> listModels(String backendName, BackendConfig backend) {
+        return UpstreamHttp.getJson(upstreams.client(backendName, backend), base(backend.url()), "/v1/models",
+                backend.apiKey()).map(json -> {
+                    List<String> ids = new ArrayList<>();
+                    for (JsonNode model : json.path("data")) {
+                        if (model.hasNonNull("id")) {
+                            ids.add(model.get("id").asText());
+                        }
+                    }
+                    return ids;
+                });
+    }
+
+    private static ObjectNode upstreamBody(UpstreamCall call, boolean stream) {
+        ObjectNode body = call.request().deepCopy();
+        body.put("model", call.upstreamModel());
+        if (call.operation() == Operation.EMBEDDINGS) {
+            return body;
+        }
+        body.put("stream", stream);
+        if (stream) {
+            body.putObject("stream_options").put("include_usage", true);
+        } else {
+            body.remove("stream_options");
+        }
+        return body;
+    }
+
+    private static String path(UpstreamCall call) {
+        String suffix = switch (call.operation()) {
+            case CHAT -> "/v1/chat/completions";
+            case COMPLETION -> "/v1/completions";
+            case EMBEDDINGS -> "/v1/embeddings";
+        };
+        String url = call.backend().url();
+        // "url" is the part before /v1 (DESIGN §3a), but operators often paste it with /v1: accept both
+        return url.endsWith("/v1") || url.endsWith("/v1/") ? suffix.substring(3) : suffix;
+    }
+
+    private static String base(String url) {
+        if (url.endsWith("/")) {
+            url = url.substring(0, url.length() - 1);
+        }
+        return url.endsWith("/v1") ? url.substring(0, url.length() - 3) : url;
+    }
+
+    private static ObjectNode parseChunk(String data) {
+        try {
+            JsonNode node = Json.MAPPER.readTree(data);
+            if (node instanceof ObjectNode object) {
+                return object;
+            }
+        } catch (java.io.IOException e) {
+            throw OpenAiError.upstream("The upstream sent an event that is not JSON", e);
+        }
+        throw OpenAiError.upstream("The upstream sent an event that is not a JSON object", null);
+    }
+
+    private static boolean hasFinishReason(ObjectNode chunk) {
+        for (JsonNode choice : chunk.path("choices")) {
+            if (choice.hasNonNull("finish_reason")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final class StreamState {
+        boolean done;
+        boolean sawFinish;
+    }
+}

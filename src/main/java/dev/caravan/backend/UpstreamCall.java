@@ -1,0 +1,31 @@
+package dev.caravan.backend;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.config.BackendConfig;
+import dev.caravan.config.ModelRoute;
+import dev.caravan.openai.Operation;
+import dev.caravan.stream.Cancellation;
+
+/**
+ * One call to an upstream: the client's OpenAI request (already validated; never modified by an adapter), where
+ * it goes, and the cancellation that aborts it (client gone, deadline passed).
+ */
+public record UpstreamCall(
+        Operation operation,
+        ObjectNode request,
+        ModelRoute route,
+        String requestId,
+        Cancellation cancellation) {
+
+    public BackendConfig backend() {
+        return route.backend();
+    }
+
+    public String upstreamModel() {
+        return route.upstreamModel();
+    }
+
+    public long timeoutMillis() {
+        return route.backend().timeoutSeconds() * 1000L;
+    }
+}

@@ -1,0 +1,90 @@
+package dev.caravan.lane;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.caravan.config.BackendConfig;
+import dev.caravan.config.ModelCatalog;
+import io.vertx.core.Vertx;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.TemplatedRouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One lane per backend: a {@link LaneGate} bound as {@code laneGate-<backend>} and a route {@code lane-<backend>}
+ * made from the {@code lane} route template of routes/. Follows gateway.yaml: new backends get a lane, removed
+ * ones lose theirs, changed limits apply in place.
+ */
+public final class LaneRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LaneRegistry.class);
+    public static final String TEMPLATE = "lane";
+
+    private final CamelContext camel;
+    private final Vertx vertx;
+    private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
+
+    public LaneRegistry(CamelContext camel, Vertx vertx) {
+        this.camel = camel;
+        this.vertx = vertx;
+    }
+
+    public Map<String, LaneGate> gates() {
+        Map<String, LaneGate> gates = new java.util.TreeMap<>();
+        lanes.forEach((name, lane) -> gates.put(name, lane.gate));
+        return gates;
+    }
+
+    public synchronized void apply(ModelCatalog catalog) {
+        Map<String, BackendConfig> backends = catalog.config().backends();
+        for (String name : lanes.keySet()) {
+            BackendConfig next = backends.get(name);
+            if (next == null || next.backendType() != lanes.get(name).config.backendType()) {
+                remove(name);
+            }
+        }
+        backends.forEach((name, config) -> {
+            Lane lane = lanes.get(name);
+            if (lane == null) {
+                add(name, config);
+            } else {
+                lane.gate.configure(config);
+                lanes.put(name, new Lane(config, lane.gate));
+            }
+        });
+    }
+
+    private void add(String name, BackendConfig config) {
+        LaneGate gate = new LaneGate(name, config, vertx);
+        camel.getRegistry().bind("laneGate-" + name, gate);
+        try {
+            TemplatedRouteBuilder.builder(camel, TEMPLATE)
+                    .routeId("lane-" + name)
+                    .parameter("backend", name)
+                    .parameter("type", config.backendType().routeName())
+                    .add();
+        } catch (Exception e) {
+            throw new IllegalStateException("The lane of backend '" + name + "' could not be created", e);
+        }
+        lanes.put(name, new Lane(config, gate));
+        LOG.info("Lane lane-{} ready: {} backend, max-concurrent {}, queue-size {}", name,
+                config.backendType().routeName(), config.maxConcurrent(), config.queueSize());
+    }
+
+    private void remove(String name) {
+        lanes.remove(name);
+        try {
+            // stopRoute waits (up to the shutdown timeout) for the lane's in-flight exchanges to finish
+            camel.getRouteController().stopRoute("lane-" + name);
+            camel.removeRoute("lane-" + name);
+        } catch (Exception e) {
+            LOG.warn("The lane of removed backend '{}' could not be removed: {}", name, e.toString());
+        }
+        camel.getRegistry().unbind("laneGate-" + name);
+        LOG.info("Lane lane-{} removed", name);
+    }
+
+    private record Lane(BackendConfig config, LaneGate gate) {
+    }
+}

@@ -1,0 +1,200 @@
+package dev.caravan.stream;
+
+import java.nio.charset.StandardCharsets;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.api.GatewayTime;
+import dev.caravan.api.ReplyWriter;
+import dev.caravan.api.StreamErrors;
+import dev.caravan.openai.Json;
+import dev.caravan.openai.OpenAiError;
+import dev.caravan.openai.ReplyFormat;
+import dev.caravan.openai.Usage;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import org.apache.camel.Exchange;
+
+/**
+ * Writes a streamed reply to the client as the upstream produces it, one write per chunk, and keeps the
+ * streaming contract (DESIGN §5): the first chunk carries the role, a finish_reason always comes, the usage
+ * chunk comes when the client asked for it, then [DONE]; a failure ends with an error event and no [DONE].
+ * It also assembles the whole reply for the post-hooks.
+ */
+public final class StreamRelay implements ChunkSink {
+
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EVENT_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] LINE_END = "\n".getBytes(StandardCharsets.US_ASCII);
+    private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
+    private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream; charset=utf-8");
+    private static final CharSequence NDJSON = HttpHeaders.createOptimized("application/x-ndjson");
+    private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
+
+    private final HttpServerResponse response;
+    private final ReplyFormat format;
+    private final boolean includeUsage;
+    private final String clientModel;
+    private final Exchange exchange;
+    private final long sentNanos;
+    private final long promptTokenEstimate;
+    private final CompletionAssembler assembler = new CompletionAssembler();
+    private boolean opened;
+    private boolean roleSent;
+    private boolean ended;
+    private ObjectNode lastChunk;
+
+    public StreamRelay(HttpServerResponse response, ReplyFormat format, boolean includeUsage, String clientModel,
+                       Exchange exchange, long sentNanos, long promptTokenEstimate) {
+        this.response = response;
+        this.format = format;
+        this.includeUsage = includeUsage;
+        this.clientModel = clientModel;
+        this.exchange = exchange;
+        this.sentNanos = sentNanos;
+        this.promptTokenEstimate = promptTokenEstimate;
+    }
+
+    @Override
+    public void open() {
+        if (opened) {
+            return;
+        }
+        opened = true;
+        GatewayTime.addUpstreamNanos(exchange, System.nanoTime() - sentNanos);
+        if (response.closed() || response.headWritten()) {
+            return;
+        }
+        response.setStatusCode(200);
+        response.setChunked(true);
+        response.putHeader(HttpHeaders.CONTENT_TYPE, format == ReplyFormat.SSE ? EVENT_STREAM : NDJSON);
+        response.putHeader(HttpHeaders.CACHE_CONTROL, NO_CACHE);
+        response.putHeader("x-accel-buffering", "no"); // tells nginx in front of us not to buffer the stream
+        ReplyWriter.addReplyHeaders(response, exchange);
+        response.write(Buffer.buffer()); // sends the head now: clients see the stream open before the first token
+    }
+
+    public boolean opened() {
+        return opened;
+    }
+
+    @Override
+    public void accept(ObjectNode chunk) {
+        open();
+        assembler.add(chunk);
+        JsonNode choices = chunk.get("choices");
+        boolean usageOnly = (choices == null || choices.isEmpty()) && chunk.hasNonNull("usage");
+        if (usageOnly) {
+            return; // written by finish(), after the last content chunk, and only when asked for
+        }
+        chunk.put("model", clientModel);
+        if (includeUsage) {
+            if (!chunk.has("usage")) {
+                chunk.putNull("usage");
+            }
+        } else {
+            chunk.remove("usage");
+        }
+        if (!roleSent && choices != null && !choices.isEmpty()) {
+            JsonNode delta = choices.get(0).get("delta");
+            if (delta instanceof ObjectNode d && !d.has("role")) {
+                d.put("role", "assistant");
+            }
+            roleSent = true;
+        }
+        lastChunk = chunk;
+        write(chunk);
+    }
+
+    @Override
+    public boolean writable() {
+        return !response.writeQueueFull();
+    }
+
+    @Override
+    public void whenWritable(Runnable resume) {
+        response.drainHandler(v -> resume.run());
+    }
+
+    /** The upstream ended cleanly: close the stream as the contract says. */
+    public void finish() {
+        if (ended) {
+            return;
+        }
+        open();
+        if (assembler.finishReason() == null && lastChunk != null) {
+            write(closingChunk()); // an upstream that never said why it stopped: say "stop" for it
+        }
+        Usage usage = usage();
+        if (includeUsage && lastChunk != null) {
+            ObjectNode usageChunk = lastChunk.deepCopy();
+            usageChunk.putArray("choices");
+            usageChunk.set("usage", usage.toJson());
+            write(usageChunk);
+        }
+        ended = true;
+        if (response.closed()) {
+            return;
+        }
+        if (format == ReplyFormat.SSE) {
+            response.end(DONE);
+        } else {
+            response.end();
+        }
+    }
+
+    /** The stream broke after it started: an error event, no [DONE]. */
+    public void fail(OpenAiError error) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        open();
+        StreamErrors.writeAndEnd(response, error);
+    }
+
+    /** Usage as the upstream reported it, or counted here when it reported none. */
+    public Usage usage() {
+        Usage reported = assembler.usage();
+        if (reported != null) {
+            return reported;
+        }
+        return new Usage(promptTokenEstimate, TokenEstimate.of(assembler.content()), true);
+    }
+
+    public ObjectNode completion() {
+        ObjectNode completion = assembler.toCompletion();
+        completion.put("model", clientModel);
+        completion.set("usage", usage().toJson());
+        return completion;
+    }
+
+    private ObjectNode closingChunk() {
+        ObjectNode chunk = lastChunk.deepCopy();
+        ObjectNode choice = chunk.putArray("choices").addObject();
+        choice.put("index", 0);
+        if ("text_completion".equals(chunk.path("object").asText())) {
+            choice.put("text", "");
+        } else {
+            choice.putObject("delta");
+        }
+        choice.putNull("logprobs");
+        choice.put("finish_reason", "stop");
+        return chunk;
+    }
+
+    private void write(ObjectNode chunk) {
+        if (response.closed()) {
+            return;
+        }
+        byte[] json = Json.bytes(chunk);
+        Buffer frame;
+        if (format == ReplyFormat.SSE) {
+            frame = Buffer.buffer(json.length + 8).appendBytes(DATA).appendBytes(json).appendBytes(EVENT_END);
+        } else {
+            frame = Buffer.buffer(json.length + 1).appendBytes(json).appendBytes(LINE_END);
+        }
+        response.write(frame);
+    }
+}
