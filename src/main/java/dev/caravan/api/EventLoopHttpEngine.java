@@ -1,5 +1,7 @@
 package dev.caravan.api;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 import org.apache.camel.Processor;
 import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
 import org.apache.camel.component.platform.http.spi.PlatformHttpConsumer;
@@ -13,9 +15,15 @@ import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
  */
 public class EventLoopHttpEngine extends VertxPlatformHttpEngine {
 
+    private final AtomicBoolean errorPagesInstalled = new AtomicBoolean();
+
     @Override
     public PlatformHttpConsumer createConsumer(PlatformHttpEndpoint endpoint, Processor processor) {
-        return new EventLoopHttpConsumer(endpoint, processor,
-                VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort()));
+        String routerName = VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort());
+        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(getCamelContext(), routerName);
+        if (router != null && errorPagesInstalled.compareAndSet(false, true)) {
+            RouterErrorPages.install(router);
+        }
+        return new EventLoopHttpConsumer(endpoint, processor, routerName);
     }
 }

@@ -3,11 +3,13 @@ package dev.caravan.emulator;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -43,6 +45,7 @@ public final class UpstreamEmulator implements AutoCloseable {
     private final Vertx vertx;
     private final boolean ownsVertx;
     private final List<String> deployments = new ArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile int port;
 
     // knobs
@@ -115,6 +118,8 @@ public final class UpstreamEmulator implements AutoCloseable {
                 .setPort(wantedPort)
                 .setAcceptBacklog(8192)
                 .setTcpNoDelay(true)
+                // uvicorn, Go and hyper answer "Expect: 100-continue" themselves; clients otherwise stall on it
+                .setHandle100ContinueAutomatically(true)
                 // real vLLM (uvicorn), Ollama (Go) and TGI (axum) ignore an h2c upgrade; so do we
                 .setHttp2ClearTextEnabled(false);
         String id = await(vertx.deployVerticle(() -> new AbstractVerticle() {
@@ -144,6 +149,7 @@ public final class UpstreamEmulator implements AutoCloseable {
     /** Stops the servers (dropping open connections, hanging ones included) and the Vertx if it is ours. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) return;
         if (ownsVertx) {
             await(vertx.close());
         } else {
@@ -346,7 +352,7 @@ public final class UpstreamEmulator implements AutoCloseable {
         lastRequestPath = request.path();
         Map<String, String> headers = new HashMap<>();
         request.headers().forEach(e -> headers.merge(e.getKey().toLowerCase(), e.getValue(), (a, b) -> a + ", " + b));
-        lastRequestHeaders = headers;
+        lastRequestHeaders = Collections.unmodifiableMap(headers);
         request.body().onComplete(ar -> {
             if (ar.succeeded()) {
                 dispatch(ex, ar.result());
