@@ -20,12 +20,19 @@ import dev.caravan.hooks.RequestIdHook;
 import dev.caravan.hooks.RequestValidator;
 import dev.caravan.hooks.UsageCost;
 import dev.caravan.lane.LaneRegistry;
+import dev.caravan.observe.MetricsScrape;
+import dev.caravan.observe.RequestMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.StartupListener;
+import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.component.platform.http.PlatformHttpConstants;
 import org.apache.camel.spi.Registry;
 import org.slf4j.Logger;
@@ -70,6 +77,8 @@ public class GatewayConfiguration implements CamelConfiguration {
         Upstreams upstreams = new Upstreams(vertx);
         Adapters adapters = new Adapters()
                 .register(BackendType.OPENAI, new OpenAiAdapter(upstreams))
+                .register(BackendType.OLLAMA, new dev.caravan.backend.OllamaAdapter(upstreams))
+                .register(BackendType.TGI, new dev.caravan.backend.TgiAdapter(upstreams))
                 .register(BackendType.LOCAL, new LocalAdapter(vertx, localTokenDelayMillis));
         registry.bind("adapters", adapters);
         registry.bind("backendCall", new BackendCall(adapters, vertx));
@@ -79,6 +88,14 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("modelRouter", new ModelRouter(config));
         registry.bind("usageCost", new UsageCost());
         registry.bind("errorReply", new ErrorReply());
+
+        // camel-micrometer finds this registry by its name and adds route metrics to it
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(meters);
+        new JvmThreadMetrics().bindTo(meters);
+        registry.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
+        registry.bind("requestMetrics", new RequestMetrics(meters));
+        registry.bind("metricsScrape", new MetricsScrape(meters));
 
         LaneRegistry lanes = new LaneRegistry(camel, vertx);
         registry.bind("lanes", lanes);

@@ -16,7 +16,9 @@ public final class Chunks {
 
     public static String newId(String prefix) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        return prefix + Long.toHexString(random.nextLong() | Long.MIN_VALUE) + Long.toHexString(random.nextInt() | 0x10000000);
+        // 24 hex digits, like OpenAI's ids; the top bit set keeps every id the same length
+        return prefix + Long.toHexString(random.nextLong() | Long.MIN_VALUE)
+                + Long.toHexString((random.nextLong() >>> 32) | 0x80000000L);
     }
 
     public static long nowSeconds() {
