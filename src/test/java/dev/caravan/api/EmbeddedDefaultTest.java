@@ -5,6 +5,8 @@ import java.net.http.HttpResponse;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.openai.Json;
 import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.Golden;
+import dev.caravan.support.RawHttp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,6 +27,22 @@ class EmbeddedDefaultTest {
     @AfterAll
     static void stop() {
         gateway.close();
+    }
+
+    @Test
+    void theEchoModelStreamsTokenByTokenAsTheGoldenTranscriptSays() throws Exception {
+        try (RawHttp http = RawHttp.postJson(gateway.port(), "/v1/chat/completions", """
+                {"model":"caravan-echo","stream":true,"stream_options":{"include_usage":true},
+                 "messages":[{"role":"user","content":"Stream this, please"}]}""")) {
+            RawHttp.Response response = http.readAll();
+            assertEquals(200, response.status);
+            assertTrue(response.cleanEnd);
+            Golden.assertMatches("local-echo-stream-usage.sse", response.body);
+        }
+        try (RawHttp http = RawHttp.postJson(gateway.port(), "/v1/chat/completions/stream", """
+                {"model":"caravan-echo","messages":[{"role":"user","content":"Stream this, please"}]}""")) {
+            Golden.assertMatches("local-echo-stream.ndjson", http.readAll().body);
+        }
     }
 
     @Test

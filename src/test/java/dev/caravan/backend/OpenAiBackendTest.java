@@ -2,9 +2,6 @@ package dev.caravan.backend;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.openai.Json;
 import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.Golden;
 import dev.caravan.support.RawHttp;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -272,17 +270,7 @@ class OpenAiBackendTest {
         }
     }
 
-    /**
-     * Compares with a checked-in transcript, byte for byte but for ids and timestamps. Set
-     * -Dgolden.update=true to rewrite the files (then review the diff).
-     */
     static void assertGolden(String name, String actual) throws IOException {
-        String normalized = actual.replaceAll("\"id\":\"[^\"]+\"", "\"id\":\"ID\"")
-                .replaceAll("\"created\":\\d+", "\"created\":0");
-        Path file = Path.of("src/test/resources/golden", name);
-        if (Boolean.getBoolean("golden.update")) {
-            Files.writeString(file, normalized, StandardCharsets.UTF_8);
-        }
-        assertEquals(Files.readString(file, StandardCharsets.UTF_8), normalized, "golden transcript " + name);
+        Golden.assertMatches(name, actual);
     }
 }
