@@ -14,11 +14,14 @@ import io.vertx.core.streams.ReadStream;
  */
 final class NdjsonLines {
 
+    /** A line longer than this is not Ollama talking: fail instead of buffering without bound. */
+    private static final int MAX_LINE_BYTES = 8 * 1024 * 1024;
+
     private NdjsonLines() {
     }
 
     static ReadStream<Buffer> parse(ReadStream<Buffer> body, Consumer<Buffer> onLine) {
-        RecordParser lines = RecordParser.newDelimited("\n", body);
+        RecordParser lines = RecordParser.newDelimited("\n", body).maxRecordSize(MAX_LINE_BYTES);
         lines.handler(line -> {
             int length = line.length();
             if (length > 0 && line.getByte(length - 1) == '\r') {

@@ -1,0 +1,483 @@
+package dev.caravan.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * gateway.yaml as DESIGN §3/§3a define it: the full schema, env references, refusals that name file, line and key,
+ * the embedded default, the env-only set-up and the model catalog's resolution order.
+ */
+class GatewayConfigLoaderTest {
+
+    private static final Defaults DEFAULTS = new Defaults(8, 64, 30, 300);
+
+    @TempDir
+    Path dir;
+    Path file;
+    final Map<String, String> env = new HashMap<>();
+
+    @BeforeEach
+    void setUp() {
+        file = dir.resolve("gateway.yaml");
+    }
+
+    private GatewayConfig load(String yaml) {
+        return load(yaml, DEFAULTS);
+    }
+
+    private GatewayConfig load(String yaml, Defaults defaults) {
+        write(yaml);
+        return loader(defaults).load();
+    }
+
+    private GatewayConfigLoader loader(Defaults defaults) {
+        return new GatewayConfigLoader(file, defaults, name -> env.get(name));
+    }
+
+    private void write(String yaml) {
+        try {
+            Files.writeString(file, yaml);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ConfigException refused(String yaml) {
+        write(yaml);
+        return assertThrows(ConfigException.class, () -> loader(DEFAULTS).load());
+    }
+
+    // -- the schema of §3a -------------------------------------------------------------------------------------
+
+    private static final String FULL = """
+            backends:
+              gpu:
+                type: ollama
+                url: http://127.0.0.1:11434
+                api-key: ${env:OLLAMA_KEY}
+                max-concurrent: 4
+                queue-size: 16
+                queue-timeout-seconds: 7
+                timeout-seconds: 120
+              fake:
+                type: openai
+                url: http://127.0.0.1:8000/v1
+              cloud:
+                type: openai
+                url: https://api.openai.com
+                api-key: ${env:CLOUD_KEY:sk-default}
+            models:
+              llama3.2:
+                backend: gpu
+                upstream-model: llama3.2:latest
+                aliases: [llama, llama3]
+                fallbacks: [gpt-4o-mini]
+                context-window: 8192
+                cost: {input-per-1k: 0.5, output-per-1k: 1.5}
+              gpt-4o-mini:
+                backend: cloud
+              "fake/*":
+                backend: fake
+            keys:
+              - key: ${env:ALICE_KEY}
+                name: alice
+                models: ["*"]
+                rate-limit-per-min: 60
+                burst: 10
+                tokens-per-min: 100000
+                priority: high
+            tools: {}
+            """;
+
+    @Test
+    void theFullSchemaParses() {
+        env.put("OLLAMA_KEY", "ollama-secret");
+        env.put("ALICE_KEY", "sk-alice");
+        GatewayConfig config = load(FULL);
+
+        assertEquals(List.of("gpu", "fake", "cloud"), List.copyOf(config.backends().keySet()),
+                "only the declared backends: no local backend when a file exists");
+        BackendConfig gpu = config.backends().get("gpu");
+        assertEquals(BackendType.OLLAMA, gpu.backendType());
+        assertEquals("http://127.0.0.1:11434", gpu.url());
+        assertEquals("ollama-secret", gpu.apiKey());
+        assertEquals(4, gpu.maxConcurrent());
+        assertEquals(16, gpu.queueSize());
+        assertEquals(7, gpu.queueTimeoutSeconds());
+        assertEquals(120, gpu.timeoutSeconds());
+
+        BackendConfig fake = config.backends().get("fake");
+        assertEquals(BackendType.OPENAI, fake.backendType());
+        assertEquals("http://127.0.0.1:8000/v1", fake.url());
+        assertEquals(8, fake.maxConcurrent(), "defaults fill what a backend does not say");
+        assertEquals(64, fake.queueSize());
+        assertEquals(30, fake.queueTimeoutSeconds());
+        assertEquals(300, fake.timeoutSeconds());
+
+        ModelConfig llama = config.models().get("llama3.2");
+        assertEquals("gpu", llama.backend());
+        assertEquals("llama3.2:latest", llama.upstreamModel());
+        assertEquals(List.of("llama", "llama3"), llama.aliases());
+        assertEquals(List.of("gpt-4o-mini"), llama.fallbacks());
+        assertEquals(8192, llama.contextWindow());
+        assertEquals(0.5, llama.costOrFree().inputPer1k(), 1e-9);
+        assertEquals(1.5, llama.costOrFree().outputPer1k(), 1e-9);
+        assertEquals("cloud", config.models().get("gpt-4o-mini").backend());
+        assertEquals("fake", config.models().get("fake/*").backend());
+
+        assertEquals(1, config.keys().size());
+        KeyConfig alice = config.keys().get(0);
+        assertEquals("sk-alice", alice.key());
+        assertEquals("alice", alice.name());
+        assertEquals(List.of("*"), alice.models());
+        assertEquals(60, alice.rateLimitPerMin());
+        assertEquals(10, alice.burst());
+        assertEquals(100000, alice.tokensPerMin());
+        assertEquals("high", alice.priority());
+        assertNotNull(config.tools());
+        assertTrue(config.tools().isEmpty());
+    }
+
+    @Test
+    void envReferencesResolveWithAndWithoutDefault() {
+        env.put("GPU_URL", "http://10.0.0.7:11434");
+        env.put("GPU_KEY", "from-env");
+        GatewayConfig config = load("""
+                backends:
+                  gpu:
+                    type: ollama
+                    url: ${env:GPU_URL}
+                    api-key: ${env:GPU_KEY:unused-default}
+                  other:
+                    type: openai
+                    url: ${env:OTHER_URL:http://127.0.0.1:9000}
+                    api-key: ${env:OTHER_KEY:sk-fallback}
+                models:
+                  m: {backend: gpu}
+                """);
+        assertEquals("http://10.0.0.7:11434", config.backends().get("gpu").url());
+        assertEquals("from-env", config.backends().get("gpu").apiKey(), "a set variable wins over the default");
+        assertEquals("http://127.0.0.1:9000", config.backends().get("other").url());
+        assertEquals("sk-fallback", config.backends().get("other").apiKey());
+    }
+
+    // -- refusals ----------------------------------------------------------------------------------------------
+
+    @Test
+    void anUnknownKeyIsRefusedWithFileLineAndKey() {
+        ConfigException e = refused("""
+                backends:
+                  gpu:
+                    type: ollama
+                    url: http://127.0.0.1:11434
+                    max-concurency: 4
+                models:
+                  m: {backend: gpu}
+                """);
+        String message = e.getMessage();
+        assertTrue(message.contains(file.toString()), "names the file: " + message);
+        assertTrue(message.contains("line 5"), "names the line of the key (5): " + message);
+        assertTrue(message.contains("max-concurency"), "names the key: " + message);
+    }
+
+    @Test
+    void anUnknownTopLevelKeyIsRefused() {
+        ConfigException e = refused("""
+                backends:
+                  gpu: {type: ollama, url: "http://127.0.0.1:11434"}
+                modles:
+                  m: {backend: gpu}
+                """);
+        assertTrue(e.getMessage().contains("modles"), e.getMessage());
+        assertTrue(e.getMessage().contains("line 3"), e.getMessage());
+    }
+
+    @Test
+    void yamlThatDoesNotParseIsRefusedWithFileAndLine() {
+        ConfigException e = refused("""
+                backends:
+                  gpu:
+                    type: ollama
+                    url: [unclosed
+                models: {}
+                """);
+        assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+        assertTrue(e.getMessage().matches("(?s).*line [1-9].*"), "names a line: " + e.getMessage());
+    }
+
+    @Test
+    void aModelNamingAnUndeclaredBackendIsRefused() {
+        ConfigException e = refused("""
+                backends:
+                  gpu: {type: ollama, url: "http://127.0.0.1:11434"}
+                models:
+                  llama3.2: {backend: gpuu}
+                """);
+        assertTrue(e.getMessage().contains("llama3.2"), "names the model: " + e.getMessage());
+        assertTrue(e.getMessage().contains("gpuu"), "names the backend: " + e.getMessage());
+        assertTrue(e.getMessage().contains(file.toString()), "names the file: " + e.getMessage());
+    }
+
+    @Test
+    void aBackendOfUnknownTypeIsRefused() {
+        ConfigException e = refused("""
+                backends:
+                  gpu: {type: llamafile, url: "http://127.0.0.1:8080"}
+                models:
+                  m: {backend: gpu}
+                """);
+        assertTrue(e.getMessage().contains("gpu"), e.getMessage());
+        assertTrue(e.getMessage().contains("llamafile"), e.getMessage());
+    }
+
+    @Test
+    void aBackendWithoutTypeIsRefused() {
+        ConfigException e = refused("""
+                backends:
+                  gpu: {url: "http://127.0.0.1:8080"}
+                models: {}
+                """);
+        assertTrue(e.getMessage().contains("gpu"), e.getMessage());
+    }
+
+    @Test
+    void anOllamaBackendWithoutUrlIsRefused() {
+        ConfigException e = refused("""
+                backends:
+                  gpu: {type: ollama, max-concurrent: 2}
+                models:
+                  m: {backend: gpu}
+                """);
+        assertTrue(e.getMessage().contains("gpu"), e.getMessage());
+        assertTrue(e.getMessage().contains("url"), e.getMessage());
+    }
+
+    @Test
+    void aFallbackToAnUndeclaredModelIsRefused() {
+        ConfigException e = refused("""
+                backends:
+                  gpu: {type: ollama, url: "http://127.0.0.1:11434"}
+                models:
+                  m: {backend: gpu, fallbacks: [nowhere]}
+                """);
+        assertTrue(e.getMessage().contains("nowhere"), e.getMessage());
+    }
+
+    // -- no file, env-only ---------------------------------------------------------------------------------------
+
+    @Test
+    void noFileGivesTheBuiltInLocalBackend() {
+        GatewayConfig config = loader(DEFAULTS).load();
+        assertEquals(List.of("local"), List.copyOf(config.backends().keySet()));
+        assertEquals(BackendType.LOCAL, config.backends().get("local").backendType());
+        assertNull(config.backends().get("local").url());
+        assertEquals("local", config.models().get("caravan-echo").backend());
+        assertEquals("local", config.models().get("all-minilm-l6-v2").backend());
+        assertTrue(config.keys().isEmpty(), "no keys: auth off");
+        ModelCatalog catalog = new ModelCatalog(config);
+        assertTrue(catalog.declaredModels().containsAll(List.of("caravan-echo", "all-minilm-l6-v2")));
+    }
+
+    @Test
+    void ollamaUrlAddsAnOllamaBackendAndPrefixModel() {
+        env.put("OLLAMA_URL", "http://127.0.0.1:11434");
+        GatewayConfig config = loader(DEFAULTS).load();
+        BackendConfig ollama = config.backends().get("ollama");
+        assertNotNull(ollama, "backends: " + config.backends().keySet());
+        assertEquals(BackendType.OLLAMA, ollama.backendType());
+        assertEquals("http://127.0.0.1:11434", ollama.url());
+        assertEquals("ollama", config.models().get("ollama/*").backend());
+        assertTrue(config.backends().containsKey("local"), "the embedded default stays beside it");
+        assertEquals("llama3.2", new ModelCatalog(config).resolve("ollama/llama3.2").orElseThrow().upstreamModel());
+    }
+
+    @Test
+    void vllmUrlAddsAnOpenAiTypeBackend() {
+        env.put("VLLM_URL", "http://127.0.0.1:8000");
+        GatewayConfig config = loader(DEFAULTS).load();
+        BackendConfig vllm = config.backends().get("vllm");
+        assertNotNull(vllm, "backends: " + config.backends().keySet());
+        assertEquals(BackendType.OPENAI, vllm.backendType());
+        assertEquals("http://127.0.0.1:8000", vllm.url());
+        assertEquals("vllm", config.models().get("vllm/*").backend());
+    }
+
+    @Test
+    void tgiUrlAddsATgiBackend() {
+        env.put("TGI_URL", "http://127.0.0.1:8081");
+        GatewayConfig config = loader(DEFAULTS).load();
+        BackendConfig tgi = config.backends().get("tgi");
+        assertNotNull(tgi, "backends: " + config.backends().keySet());
+        assertEquals(BackendType.TGI, tgi.backendType());
+        assertEquals("http://127.0.0.1:8081", tgi.url());
+        assertEquals("tgi", config.models().get("tgi/*").backend());
+    }
+
+    @Test
+    void llmBackendUrlTakesItsTypeFromLlmBackend() {
+        env.put("LLM_BACKEND_URL", "http://127.0.0.1:8082");
+        env.put("LLM_BACKEND", "tgi");
+        GatewayConfig config = loader(DEFAULTS).load();
+        Map.Entry<String, BackendConfig> added = config.backends().entrySet().stream()
+                .filter(e -> "http://127.0.0.1:8082".equals(e.getValue().url())).findFirst()
+                .orElseThrow(() -> new AssertionError("no backend for LLM_BACKEND_URL: " + config.backends()));
+        assertEquals(BackendType.TGI, added.getValue().backendType());
+        assertTrue(config.models().values().stream().anyMatch(m -> added.getKey().equals(m.backend())),
+                "a prefix model routes to it: " + config.models());
+        assertEquals(added.getKey(), new ModelCatalog(config).resolve(added.getKey() + "/some-model")
+                .orElseThrow().backendName());
+    }
+
+    @Test
+    void llmBackendVllmMeansOpenAiProtocol() {
+        env.put("LLM_BACKEND_URL", "http://127.0.0.1:8083");
+        env.put("LLM_BACKEND", "vllm");
+        GatewayConfig config = loader(DEFAULTS).load();
+        BackendConfig added = config.backends().values().stream()
+                .filter(b -> "http://127.0.0.1:8083".equals(b.url())).findFirst().orElseThrow();
+        assertEquals(BackendType.OPENAI, added.backendType());
+    }
+
+    @Test
+    void openAiApiKeyAddsTheOpenAiBackend() {
+        env.put("OPENAI_API_KEY", "sk-test-123");
+        GatewayConfig config = loader(DEFAULTS).load();
+        BackendConfig openai = config.backends().get("openai");
+        assertNotNull(openai, "backends: " + config.backends().keySet());
+        assertEquals(BackendType.OPENAI, openai.backendType());
+        assertEquals("https://api.openai.com", openai.url());
+        assertEquals("sk-test-123", openai.apiKey());
+        assertEquals("openai", config.models().get("openai/*").backend());
+    }
+
+    @Test
+    void blankEnvValuesAddNothing() {
+        env.put("OLLAMA_URL", "  ");
+        env.put("OPENAI_API_KEY", "");
+        GatewayConfig config = loader(DEFAULTS).load();
+        assertEquals(List.of("local"), List.copyOf(config.backends().keySet()));
+    }
+
+    @Test
+    void envBackendsJoinADeclaredFileUnlessItDeclaresTheName() {
+        env.put("OLLAMA_URL", "http://127.0.0.1:11434");
+        env.put("VLLM_URL", "http://127.0.0.1:8000");
+        GatewayConfig config = load("""
+                backends:
+                  vllm: {type: openai, url: "http://10.1.1.1:8000", max-concurrent: 2}
+                models:
+                  m: {backend: vllm}
+                """);
+        assertEquals("http://10.1.1.1:8000", config.backends().get("vllm").url(), "the file's backend wins");
+        assertEquals(2, config.backends().get("vllm").maxConcurrent());
+        assertEquals("http://127.0.0.1:11434", config.backends().get("ollama").url());
+        assertTrue(!config.backends().containsKey("local"), "a file replaces the embedded default");
+    }
+
+    @Test
+    void maxConcurrentDefaultAppliesToBackendsThatDoNotSayIt() {
+        env.put("OLLAMA_URL", "http://127.0.0.1:11434");
+        GatewayConfig config = load("""
+                backends:
+                  a: {type: openai, url: "http://127.0.0.1:8000"}
+                  b: {type: openai, url: "http://127.0.0.1:8001", max-concurrent: 5}
+                models:
+                  m: {backend: a}
+                """, new Defaults(3, 10, 20, 40));
+        assertEquals(3, config.backends().get("a").maxConcurrent());
+        assertEquals(10, config.backends().get("a").queueSize());
+        assertEquals(20, config.backends().get("a").queueTimeoutSeconds());
+        assertEquals(40, config.backends().get("a").timeoutSeconds());
+        assertEquals(5, config.backends().get("b").maxConcurrent(), "a declared value wins");
+        assertEquals(3, config.backends().get("ollama").maxConcurrent(), "env backends take the default too");
+    }
+
+    @Test
+    void zeroMaxConcurrentIsRefused() {
+        ConfigException e = refused("""
+                backends:
+                  a: {type: openai, url: "http://127.0.0.1:8000", max-concurrent: 0}
+                models: {}
+                """);
+        assertTrue(e.getMessage().contains("'a'"), e.getMessage());
+    }
+
+    // -- ModelCatalog --------------------------------------------------------------------------------------------
+
+    private ModelCatalog catalog() {
+        return new ModelCatalog(load("""
+                backends:
+                  gpu: {type: ollama, url: "http://127.0.0.1:11434"}
+                  fake: {type: openai, url: "http://127.0.0.1:8000"}
+                  special: {type: openai, url: "http://127.0.0.1:8001"}
+                models:
+                  llama3.2:
+                    backend: gpu
+                    upstream-model: llama3.2:latest
+                    aliases: [llama]
+                  plain: {backend: gpu}
+                  "fake/*": {backend: fake}
+                  "fake/special/*": {backend: special}
+                """));
+    }
+
+    @Test
+    void catalogResolvesAnExactId() {
+        ModelRoute route = catalog().resolve("llama3.2").orElseThrow();
+        assertEquals("gpu", route.backendName());
+        assertEquals("llama3.2:latest", route.upstreamModel());
+        assertEquals("llama3.2", route.model());
+        assertEquals("http://127.0.0.1:11434", route.backend().url());
+        assertEquals("plain", catalog().resolve("plain").orElseThrow().upstreamModel(),
+                "without upstream-model the id itself goes upstream");
+    }
+
+    @Test
+    void catalogResolvesAnAlias() {
+        ModelRoute route = catalog().resolve("llama").orElseThrow();
+        assertEquals("gpu", route.backendName());
+        assertEquals("llama3.2:latest", route.upstreamModel());
+        assertEquals("llama", route.model(), "the reply names the model the client asked for");
+    }
+
+    @Test
+    void catalogResolvesAPrefixModel() {
+        ModelRoute route = catalog().resolve("fake/x").orElseThrow();
+        assertEquals("fake", route.backendName());
+        assertEquals("x", route.upstreamModel());
+        assertEquals("fake/x", route.model());
+    }
+
+    @Test
+    void theLongestPrefixWins() {
+        ModelRoute route = catalog().resolve("fake/special/y").orElseThrow();
+        assertEquals("special", route.backendName());
+        assertEquals("y", route.upstreamModel());
+        assertEquals("fake", catalog().resolve("fake/other/y").orElseThrow().backendName());
+        assertEquals("other/y", catalog().resolve("fake/other/y").orElseThrow().upstreamModel());
+    }
+
+    @Test
+    void unknownModelsResolveToNothing() {
+        ModelCatalog catalog = catalog();
+        assertEquals(Optional.empty(), catalog.resolve("gpt-5"));
+        assertEquals(Optional.empty(), catalog.resolve("fake/"), "a bare prefix names no model");
+        assertEquals(Optional.empty(), catalog.resolve("fake"));
+        assertEquals(Optional.empty(), catalog.resolve(null));
+    }
+}
