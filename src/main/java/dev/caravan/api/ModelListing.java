@@ -39,7 +39,7 @@ public final class ModelListing extends AsyncProcessorSupport {
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        String id = exchange.getMessage().getHeader("id", String.class);
+        String id = modelId(exchange.getMessage().getHeader(Exchange.HTTP_PATH, String.class));
         ModelCatalog catalog = config.catalog();
         listAll(catalog).onComplete(ar -> {
             Map<String, String> models = ar.result(); // never fails: failed upstreams are left out
@@ -85,10 +85,30 @@ public final class ModelListing extends AsyncProcessorSupport {
         if (cached != null && cached.config.equals(backend) && System.currentTimeMillis() < cached.expires) {
             return Future.succeededFuture(cached.names);
         }
-        return adapters.of(backend.backendType()).listModels(backendName, backend)
+        Future<List<String>> lookup;
+        try {
+            lookup = adapters.of(backend.backendType()).listModels(backendName, backend);
+        } catch (RuntimeException e) {
+            return Future.succeededFuture(List.of()); // a backend type without an adapter lists nothing
+        }
+        return lookup
                 .onSuccess(names -> upstreamLists.put(backendName,
                         new Cached(backend, names, System.currentTimeMillis() + CACHE_MILLIS)))
                 .otherwise(List.of());
+    }
+
+    /** "/v1/models/ollama/llama3.2:latest" → "ollama/llama3.2:latest"; "/v1/models" → null (the list). */
+    static String modelId(String path) {
+        if (path == null) {
+            return null;
+        }
+        int at = path.indexOf("/models/");
+        if (at < 0) {
+            return null;
+        }
+        String id = java.net.URLDecoder.decode(path.substring(at + "/models/".length()),
+                java.nio.charset.StandardCharsets.UTF_8);
+        return id.isEmpty() ? null : id;
     }
 
     private static ObjectNode model(String id, String owner) {

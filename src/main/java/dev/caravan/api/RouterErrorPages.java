@@ -45,8 +45,9 @@ final class RouterErrorPages {
             }
         };
         if (status == 413) {
-            // the rest of an oversized body is not read: close the connection after the reply
+            // the rest of an oversized body is not read: close the connection once the reply is out
             ctx.response().putHeader("connection", "close");
+            ctx.response().endHandler(v -> ctx.request().connection().close());
         }
         reply(ctx, error);
     }

@@ -64,9 +64,15 @@ public final class BackendCall extends AsyncProcessorSupport {
                     translate ? LegacyCompletions.toChatRequest(request) : request, route,
                     exchange.getProperty(ExchangeKeys.REQUEST_ID, String.class), cancellation);
             long sent = System.nanoTime();
-            Future<?> outcome = format.streams()
-                    ? stream(exchange, adapter, call, format, translate, sent)
-                    : reply(exchange, adapter, call, translate, sent);
+            Future<?> outcome;
+            try {
+                outcome = format.streams()
+                        ? stream(exchange, adapter, call, format, translate, sent)
+                        : reply(exchange, adapter, call, translate, sent);
+            } catch (RuntimeException e) {
+                vertx.cancelTimer(timer);
+                throw e;
+            }
             return completeWhen(outcome.onComplete(ar -> vertx.cancelTimer(timer)), callback);
         } catch (RuntimeException e) {
             exchange.setException(e);
@@ -86,7 +92,7 @@ public final class BackendCall extends AsyncProcessorSupport {
                     exchange.setProperty(ExchangeKeys.USAGE, usage);
                 }
             } else {
-                fail(exchange, ar.cause());
+                fail(exchange, failure(call, ar.cause()));
             }
         });
     }
@@ -102,7 +108,7 @@ public final class BackendCall extends AsyncProcessorSupport {
             if (ar.succeeded()) {
                 relay.finish();
             } else if (exchange.getProperty(CLIENT_GONE) == null) {
-                OpenAiError error = UpstreamErrors.ofFailure(ar.cause());
+                OpenAiError error = UpstreamErrors.ofFailure(failure(call, ar.cause()));
                 if (relay.opened()) {
                     relay.fail(error); // mid-stream: an error event and no [DONE]
                 }
@@ -111,6 +117,12 @@ public final class BackendCall extends AsyncProcessorSupport {
             exchange.setProperty(ExchangeKeys.USAGE, relay.usage());
             exchange.getMessage().setBody(relay.completion());
         });
+    }
+
+    /** A call we cancelled fails with whatever the reset surfaced as; the reason we cancelled it is the truth. */
+    private static Throwable failure(UpstreamCall call, Throwable surfaced) {
+        Throwable reason = call.cancellation().reason();
+        return reason != null ? reason : surfaced;
     }
 
     private static void fail(Exchange exchange, Throwable cause) {

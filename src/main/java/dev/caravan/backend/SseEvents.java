@@ -13,12 +13,15 @@ import io.vertx.core.streams.ReadStream;
  */
 final class SseEvents {
 
+    private static final int MAX_LINE_BYTES = 8 * 1024 * 1024;
+
     private SseEvents() {
     }
 
     static ReadStream<Buffer> parse(ReadStream<Buffer> body, Consumer<String> onData) {
         StringBuilder data = new StringBuilder();
         RecordParser lines = RecordParser.newDelimited("\n", body);
+        lines.maxRecordSize(MAX_LINE_BYTES); // an upstream that never ends a line fails instead of filling memory
         lines.handler(line -> {
             int length = line.length();
             if (length > 0 && line.getByte(length - 1) == '\r') {

@@ -83,8 +83,7 @@ public final class GatewayConfigLoader {
             return config == null ? new GatewayConfig(null, null, null, null) : config;
         } catch (UnrecognizedPropertyException e) {
             throw new ConfigException(String.format("%s line %d: unknown key '%s' (known: %s)", file,
-                    e.getLocation() == null ? 0 : e.getLocation().getLineNr(), e.getPropertyName(),
-                    e.getKnownPropertyIds()), e);
+                    YamlLines.lineOf(resolved, e.getPath()), e.getPropertyName(), e.getKnownPropertyIds()), e);
         } catch (JsonProcessingException e) {
             throw new ConfigException(String.format("%s line %d: %s", file,
                     e.getLocation() == null ? 0 : e.getLocation().getLineNr(), e.getOriginalMessage()), e);

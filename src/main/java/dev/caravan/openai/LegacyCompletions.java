@@ -66,7 +66,7 @@ public final class LegacyCompletions {
                 if (choices != null && !choices.isEmpty()) {
                     ObjectNode choice = (ObjectNode) choices.get(0);
                     JsonNode delta = choice.remove("delta");
-                    if (delta != null && delta.has("role") && !delta.hasNonNull("content")
+                    if (delta != null && delta.has("role") && PromptTokens.text(delta.get("content")).isEmpty()
                             && !choice.hasNonNull("finish_reason")) {
                         return; // the role-only opening chunk has no text_completion counterpart
                     }
