@@ -6,6 +6,7 @@ import dev.caravan.api.ErrorReply;
 import dev.caravan.api.EventLoopHttpEngine;
 import dev.caravan.api.HealthReport;
 import dev.caravan.api.ModelListing;
+import dev.caravan.api.ServerScaleOut;
 import dev.caravan.backend.Adapters;
 import dev.caravan.backend.BackendCall;
 import dev.caravan.backend.OpenAiAdapter;
@@ -60,6 +61,10 @@ public class GatewayConfiguration implements CamelConfiguration {
     private long localTokenDelayMillis;
     @PropertyInject(value = "gateway.config-poll-ms", defaultValue = "1000")
     private long configPollMillis;
+    @PropertyInject(value = "gateway.server.event-loops", defaultValue = "0")
+    private int serverEventLoops;
+    @PropertyInject(value = "camel.server.host", defaultValue = "0.0.0.0")
+    private String serverHost;
 
     @Override
     public void configure(CamelContext camel) throws Exception {
@@ -102,6 +107,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("modelListing", new ModelListing(config, adapters));
         registry.bind("healthReport", new HealthReport(config, lanes));
 
+        ServerScaleOut scaleOut = new ServerScaleOut();
         camel.addStartupListener(new StartupListener() {
             @Override
             public void onCamelContextStarted(CamelContext context, boolean alreadyStarted) {
@@ -114,12 +120,14 @@ public class GatewayConfiguration implements CamelConfiguration {
                 // Until then a request gets 503 "starting". Lanes follow gateway.yaml from then on.
                 lanes.apply(config.catalog());
                 config.onChange(lanes::apply);
+                scaleOut.start(context, vertx, serverEventLoops > 0 ? serverEventLoops
+                        : Runtime.getRuntime().availableProcessors(), serverHost);
                 config.watch(vertx, configPollMillis);
                 if (config.config().keys().isEmpty()) {
                     LOG.warn("No API keys are configured: AUTH IS OFF, anyone who reaches this port may use it");
                 }
             }
         });
-        camel.addService(new VertxCloser(vertx, upstreams, config));
+        camel.addService(new VertxCloser(vertx, upstreams, config, scaleOut));
     }
 }

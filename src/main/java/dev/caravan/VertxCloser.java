@@ -1,5 +1,6 @@
 package dev.caravan;
 
+import dev.caravan.api.ServerScaleOut;
 import dev.caravan.backend.Upstreams;
 import dev.caravan.config.LiveConfig;
 import io.vertx.core.Vertx;
@@ -11,8 +12,10 @@ final class VertxCloser extends ServiceSupport {
     private final Vertx vertx;
     private final Upstreams upstreams;
     private final LiveConfig config;
+    private final ServerScaleOut scaleOut;
 
-    VertxCloser(Vertx vertx, Upstreams upstreams, LiveConfig config) {
+    VertxCloser(Vertx vertx, Upstreams upstreams, LiveConfig config, ServerScaleOut scaleOut) {
+        this.scaleOut = scaleOut;
         this.vertx = vertx;
         this.upstreams = upstreams;
         this.config = config;
@@ -20,6 +23,7 @@ final class VertxCloser extends ServiceSupport {
 
     @Override
     protected void doStop() {
+        scaleOut.stop();
         config.stopWatching(vertx);
         upstreams.close();
         vertx.close();

@@ -10,6 +10,13 @@ public enum BackendType {
         if (name == null) {
             throw new IllegalArgumentException("backend type is missing (openai | ollama | tgi | anthropic | gemini | local)");
         }
+        switch (name) { // the spellings gateway.yaml uses, without allocating on every request
+            case "openai", "vllm": return OPENAI;
+            case "ollama": return OLLAMA;
+            case "tgi": return TGI;
+            case "local": return LOCAL;
+            default: break;
+        }
         String n = name.toLowerCase(Locale.ROOT);
         if (n.equals("vllm")) {
             return OPENAI; // vLLM speaks the OpenAI protocol

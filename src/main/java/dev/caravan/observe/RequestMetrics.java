@@ -1,5 +1,7 @@
 package dev.caravan.observe;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import dev.caravan.api.ExchangeKeys;
@@ -14,11 +16,12 @@ import org.apache.camel.Processor;
 
 /**
  * Post-hook and error-path step: one count, one latency sample and the tokens and cost of each model request,
- * labelled by model, backend and outcome. Meters are looked up per request (a map lookup, cached by Micrometer).
+ * labelled by model, backend and outcome. The meters of a label set are made once and kept.
  */
 public final class RequestMetrics implements Processor {
 
     private final MeterRegistry registry;
+    private final Map<Labels, Meters> meters = new ConcurrentHashMap<>();
 
     public RequestMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -27,32 +30,46 @@ public final class RequestMetrics implements Processor {
     @Override
     public void process(Exchange exchange) {
         ModelRoute route = exchange.getProperty(ExchangeKeys.MODEL_ROUTE, ModelRoute.class);
-        String model = route == null ? "none" : route.model();
-        String backend = route == null ? "none" : route.backendName();
         OpenAiError error = exchange.getProperty(ExchangeKeys.ERROR, OpenAiError.class);
-        String outcome = error == null ? "ok" : error.code() == null ? "error" : error.code();
+        Labels labels = new Labels(route == null ? "none" : route.model(), route == null ? "none" : route.backendName(),
+                error == null ? "ok" : error.code() == null ? "error" : error.code());
+        Meters m = meters.computeIfAbsent(labels, this::create);
         Long received = exchange.getProperty(ExchangeKeys.RECEIVED_NANOS, Long.class);
         if (received != null) {
-            Timer.builder("caravan.request.duration")
-                    .description("Time from request received to reply (or stream) ended")
-                    .tags("model", model, "backend", backend, "outcome", outcome)
-                    .publishPercentileHistogram()
-                    .register(registry)
-                    .record(System.nanoTime() - received, TimeUnit.NANOSECONDS);
+            m.duration.record(System.nanoTime() - received, TimeUnit.NANOSECONDS);
         }
-        Counter.builder("caravan.requests").tags("model", model, "backend", backend, "outcome", outcome)
-                .register(registry).increment();
+        m.requests.increment();
         Usage usage = exchange.getProperty(ExchangeKeys.USAGE, Usage.class);
         if (usage != null) {
-            Counter.builder("caravan.tokens").tags("model", model, "backend", backend, "direction", "in")
-                    .register(registry).increment(usage.promptTokens());
-            Counter.builder("caravan.tokens").tags("model", model, "backend", backend, "direction", "out")
-                    .register(registry).increment(usage.completionTokens());
+            m.tokensIn.increment(usage.promptTokens());
+            m.tokensOut.increment(usage.completionTokens());
         }
         Double cost = exchange.getProperty(ExchangeKeys.COST, Double.class);
         if (cost != null && cost > 0) {
-            Counter.builder("caravan.cost.usd").tags("model", model, "backend", backend)
-                    .register(registry).increment(cost);
+            m.cost.increment(cost);
         }
+    }
+
+    private Meters create(Labels l) {
+        return new Meters(
+                Timer.builder("caravan.request.duration")
+                        .description("Time from request received to reply (or stream) ended")
+                        .tags("model", l.model, "backend", l.backend, "outcome", l.outcome)
+                        .publishPercentileHistogram()
+                        .register(registry),
+                Counter.builder("caravan.requests").description("Model requests by outcome")
+                        .tags("model", l.model, "backend", l.backend, "outcome", l.outcome).register(registry),
+                Counter.builder("caravan.tokens").description("Tokens in (prompt) and out (completion)")
+                        .tags("model", l.model, "backend", l.backend, "direction", "in").register(registry),
+                Counter.builder("caravan.tokens").description("Tokens in (prompt) and out (completion)")
+                        .tags("model", l.model, "backend", l.backend, "direction", "out").register(registry),
+                Counter.builder("caravan.cost.usd").description("Cost from usage and the model's price")
+                        .tags("model", l.model, "backend", l.backend).register(registry));
+    }
+
+    private record Labels(String model, String backend, String outcome) {
+    }
+
+    private record Meters(Timer duration, Counter requests, Counter tokensIn, Counter tokensOut, Counter cost) {
     }
 }
