@@ -21,6 +21,7 @@ import dev.caravan.hooks.RequestIdHook;
 import dev.caravan.hooks.RequestValidator;
 import dev.caravan.hooks.UsageCost;
 import dev.caravan.lane.LaneRegistry;
+import dev.caravan.state.RedisConnection;
 import dev.caravan.observe.MetricsScrape;
 import dev.caravan.observe.RequestMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -61,6 +62,8 @@ public class GatewayConfiguration implements CamelConfiguration {
     private long localTokenDelayMillis;
     @PropertyInject(value = "gateway.config-poll-ms", defaultValue = "1000")
     private long configPollMillis;
+    @PropertyInject(value = "gateway.redis-url", defaultValue = "")
+    private String redisUrl;
     @PropertyInject(value = "gateway.server.event-loops", defaultValue = "0")
     private int serverEventLoops;
     @PropertyInject(value = "camel.server.host", defaultValue = "0.0.0.0")
@@ -78,6 +81,12 @@ public class GatewayConfiguration implements CamelConfiguration {
         GatewayConfigLoader loader = new GatewayConfigLoader(Path.of(configFile), defaults, System::getenv);
         LiveConfig config = new LiveConfig(loader);
         registry.bind("liveConfig", config);
+
+        // shared state lives in Redis when REDIS_URL is set; each feature falls back to memory without this bean
+        RedisConnection redis = redisUrl == null || redisUrl.isBlank() ? null : new RedisConnection(vertx, redisUrl.trim());
+        if (redis != null) {
+            registry.bind("redisConnection", redis);
+        }
 
         Upstreams upstreams = new Upstreams(vertx);
         Adapters adapters = new Adapters()
@@ -105,7 +114,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         LaneRegistry lanes = new LaneRegistry(camel, vertx);
         registry.bind("lanes", lanes);
         registry.bind("modelListing", new ModelListing(config, adapters));
-        registry.bind("healthReport", new HealthReport(config, lanes));
+        registry.bind("healthReport", new HealthReport(config, lanes, redis));
 
         ServerScaleOut scaleOut = new ServerScaleOut();
         camel.addStartupListener(new StartupListener() {
@@ -128,6 +137,6 @@ public class GatewayConfiguration implements CamelConfiguration {
                 }
             }
         });
-        camel.addService(new VertxCloser(vertx, upstreams, config, scaleOut));
+        camel.addService(new VertxCloser(vertx, upstreams, config, scaleOut, redis));
     }
 }

@@ -3,6 +3,7 @@ package dev.caravan;
 import dev.caravan.api.ServerScaleOut;
 import dev.caravan.backend.Upstreams;
 import dev.caravan.config.LiveConfig;
+import dev.caravan.state.RedisConnection;
 import io.vertx.core.Vertx;
 import org.apache.camel.support.service.ServiceSupport;
 
@@ -13,8 +14,10 @@ final class VertxCloser extends ServiceSupport {
     private final Upstreams upstreams;
     private final LiveConfig config;
     private final ServerScaleOut scaleOut;
+    private final RedisConnection redis;
 
-    VertxCloser(Vertx vertx, Upstreams upstreams, LiveConfig config, ServerScaleOut scaleOut) {
+    VertxCloser(Vertx vertx, Upstreams upstreams, LiveConfig config, ServerScaleOut scaleOut, RedisConnection redis) {
+        this.redis = redis;
         this.scaleOut = scaleOut;
         this.vertx = vertx;
         this.upstreams = upstreams;
@@ -26,6 +29,9 @@ final class VertxCloser extends ServiceSupport {
         scaleOut.stop();
         config.stopWatching(vertx);
         upstreams.close();
+        if (redis != null) {
+            redis.close();
+        }
         vertx.close();
     }
 }

@@ -27,6 +27,10 @@ public final class ExchangeKeys {
     public static final String USAGE = "CaravanUsage";
     /** Cost in USD of the finished request (a Double). */
     public static final String COST = "CaravanCost";
+    /** The caller's key (a KeyConfig) once authenticated; absent when auth is off. */
+    public static final String KEY = "CaravanKey";
+    /** The request's priority in the lanes (a Priority): x-priority header, else the key's tier. */
+    public static final String PRIORITY = "CaravanPriority";
     /** The OpenAiError the request ended with, once the error route handled it. */
     public static final String ERROR = "CaravanError";
     /** System.nanoTime() when the first byte of the upstream reply reached the gateway. */

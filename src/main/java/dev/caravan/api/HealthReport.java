@@ -8,32 +8,48 @@ import dev.caravan.config.LiveConfig;
 import dev.caravan.lane.LaneGate;
 import dev.caravan.lane.LaneRegistry;
 import dev.caravan.openai.Json;
+import dev.caravan.state.RedisConnection;
+import io.vertx.core.Future;
+import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
-import org.apache.camel.Processor;
+import org.apache.camel.support.AsyncProcessorSupport;
 
 /**
- * GET /health: the gateway's own state and each backend's lane (slots in use, requests waiting). Answers
- * from memory, never from an upstream call, so a slow backend cannot make the health check slow.
+ * GET /health: the gateway's own state, each backend's lane (slots in use, requests waiting) and, with
+ * REDIS_URL, whether Redis answers a PING. Never calls an upstream, so a slow backend cannot slow it down;
+ * "degraded" (still 200) when Redis does not answer.
  */
-public final class HealthReport implements Processor {
+public final class HealthReport extends AsyncProcessorSupport {
 
     private final LiveConfig config;
     private final LaneRegistry lanes;
+    private final RedisConnection redis;
 
-    public HealthReport(LiveConfig config, LaneRegistry lanes) {
+    public HealthReport(LiveConfig config, LaneRegistry lanes, RedisConnection redis) {
         this.config = config;
         this.lanes = lanes;
+        this.redis = redis;
     }
 
     @Override
-    public void process(Exchange exchange) {
-        ObjectNode health = Json.object();
-        health.put("status", "ok");
-        ObjectNode backends = health.putObject("backends");
-        Map<String, LaneGate> gates = lanes.gates();
-        config.config().backends().forEach((name, backend) -> backends.set(name, backend(backend, gates.get(name))));
-        health.putObject("state").put("store", "memory");
-        exchange.getMessage().setBody(health);
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        Future<Boolean> redisUp = redis == null ? Future.succeededFuture(null) : redis.ping();
+        redisUp.onComplete(ar -> {
+            ObjectNode health = Json.object();
+            Boolean up = ar.result();
+            health.put("status", up == null || up ? "ok" : "degraded");
+            ObjectNode backends = health.putObject("backends");
+            Map<String, LaneGate> gates = lanes.gates();
+            config.config().backends().forEach((name, backend) -> backends.set(name, backend(backend, gates.get(name))));
+            ObjectNode state = health.putObject("state");
+            state.put("store", redis == null ? "memory" : "redis");
+            if (redis != null) {
+                state.put("redis", up ? "ok" : "unreachable");
+            }
+            exchange.getMessage().setBody(health);
+            callback.done(false);
+        });
+        return false;
     }
 
     private static ObjectNode backend(BackendConfig backend, LaneGate gate) {
