@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import dev.caravan.api.ErrorReply;
 import dev.caravan.api.EventLoopHttpEngine;
 import dev.caravan.api.HealthReport;
+import dev.caravan.api.LaneView;
 import dev.caravan.api.ModelListing;
 import dev.caravan.api.ServerScaleOut;
 import dev.caravan.backend.Adapters;
@@ -114,6 +115,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         LaneRegistry lanes = new LaneRegistry(camel, vertx);
         registry.bind("lanes", lanes);
         registry.bind("modelListing", new ModelListing(config, adapters));
+        registry.bind("laneView", new LaneView(config, lanes));
         registry.bind("healthReport", new HealthReport(config, lanes, redis));
 
         ServerScaleOut scaleOut = new ServerScaleOut();

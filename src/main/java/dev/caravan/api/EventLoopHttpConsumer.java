@@ -44,7 +44,7 @@ public class EventLoopHttpConsumer extends VertxPlatformHttpConsumer {
         exchange.setPattern(ExchangePattern.InOut);
         exchange.setProperty(ExchangeKeys.RECEIVED_NANOS, System.nanoTime());
         exchange.setProperty(ExchangeKeys.RESPONSE, ctx.response());
-        exchange.setProperty(ExchangeKeys.CLIENT, new ClientConnection(ctx.response()));
+        exchange.setProperty(ExchangeKeys.CANCELLATION, ClientConnection.cancellationOf(ctx.response()));
         HttpServerRequest request = ctx.request();
         HttpMessage in = new HttpMessage(exchange, request, ctx.response());
         exchange.setMessage(in);

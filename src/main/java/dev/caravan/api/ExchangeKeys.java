@@ -7,8 +7,12 @@ public final class ExchangeKeys {
     public static final String RECEIVED_NANOS = "CaravanReceivedNanos";
     /** The client's Vert.x HttpServerResponse: streams write to it directly. */
     public static final String RESPONSE = "CaravanResponse";
-    /** The ClientConnection: tells steps when the client disconnected. */
-    public static final String CLIENT = "CaravanClient";
+    /**
+     * The request-wide Cancellation: cancelled when the client disconnects (reason: {@link
+     * dev.caravan.stream.ClientConnection#GONE}) or the request's deadline passes. A waiting request leaves its
+     * queue and a running upstream call is aborted.
+     */
+    public static final String CANCELLATION = "CaravanCancellation";
     /** Extra response headers (a Vert.x MultiMap) the reply carries: x-request-id, x-caravan-backend, ... */
     public static final String REPLY_HEADERS = "CaravanReplyHeaders";
     /** The request id (x-request-id accepted or generated). */

@@ -29,8 +29,6 @@ public final class BackendCall extends AsyncProcessorSupport {
 
     /** Exchange property: true when the client disconnected before its reply ended. */
     public static final String CLIENT_GONE = "CaravanClientGone";
-    private static final OpenAiError CLIENT_LEFT = new OpenAiError(499, "client_closed", "client_closed", null,
-            "The client closed the connection");
 
     private final Adapters adapters;
     private final Vertx vertx;
@@ -50,11 +48,13 @@ public final class BackendCall extends AsyncProcessorSupport {
             BackendAdapter adapter = adapters.of(route.backend().backendType());
             boolean translate = operation == Operation.COMPLETION && !adapter.servesLegacyCompletions();
             Cancellation cancellation = new Cancellation();
-            ClientConnection client = exchange.getProperty(ExchangeKeys.CLIENT, ClientConnection.class);
-            if (client != null) {
-                client.onClose(() -> {
-                    exchange.setProperty(CLIENT_GONE, true);
-                    cancellation.cancel(CLIENT_LEFT);
+            Cancellation whole = exchange.getProperty(ExchangeKeys.CANCELLATION, Cancellation.class);
+            if (whole != null) {
+                whole.onCancel(reason -> {
+                    if (ClientConnection.isClientGone(reason)) {
+                        exchange.setProperty(CLIENT_GONE, true);
+                    }
+                    cancellation.cancel(reason);
                 });
             }
             long timeout = route.backend().timeoutSeconds() * 1000L;

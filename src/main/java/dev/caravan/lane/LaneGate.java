@@ -1,45 +1,61 @@
 package dev.caravan.lane;
 
 import java.util.ArrayDeque;
-import java.util.Iterator;
+import java.util.EnumMap;
+import java.util.Map;
 
 import dev.caravan.api.ExchangeKeys;
 import dev.caravan.config.BackendConfig;
 import dev.caravan.openai.OpenAiError;
-import dev.caravan.stream.ClientConnection;
+import dev.caravan.stream.Cancellation;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
+import org.apache.camel.api.management.ManagedAttribute;
+import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.spi.Synchronization;
 import org.apache.camel.support.AsyncProcessorSupport;
 
 /**
- * The waiting room of a lane: at most max-concurrent exchanges pass at once, at most queue-size wait (503 with
- * retry-after beyond that), none waits longer than queue-timeout-seconds (503), and one whose client left leaves
- * the queue at once. A slot is held until the exchange completes, that is after its reply or stream ended.
+ * The waiting room of a lane: at most max-concurrent exchanges pass at once; at most queue-size wait (503 with
+ * retry-after beyond that); none waits longer than queue-timeout-seconds (503); one whose request is cancelled
+ * (client gone, deadline passed) leaves at once. Waiters are served high before normal before low priority,
+ * first come first served within a priority; when the room is full, a request of higher priority takes the
+ * place of the newest waiter of the lowest priority below it, which gets the 503 instead. A slot is held until
+ * the exchange completes, that is after its reply or stream ended.
  * <p>
  * Why not a SEDA queue in front of the Throttle: both park a thread per waiting request (SEDA's request-reply
  * producer waits on a latch, the Throttle's ConcurrentRequests mode on a semaphore), which a gateway holding
- * thousands of streams cannot afford. A waiting exchange here is a callback in a queue; the Throttle EIP after
- * this step still caps the upstream calls, as the route shows.
+ * thousands of streams cannot afford, and neither orders by priority. A waiting exchange here is a callback in a
+ * queue. The Throttle EIP after this step in the lane route caps the upstream calls at the same number.
  */
+@ManagedResource(description = "Caravan lane: concurrency cap and bounded priority queue of one backend")
 public final class LaneGate extends AsyncProcessorSupport {
 
     /** Exchange property: the lane's max-concurrent, for the Throttle EIP that follows the gate. */
     public static final String MAX_CONCURRENT = "CaravanLaneMax";
+    /** Exchange property: nanoseconds the exchange waited in the queue. */
+    public static final String WAITED_NANOS = "CaravanLaneWaitedNanos";
 
     private final String backend;
     private final Vertx vertx;
-    private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
+    private final Map<Priority, ArrayDeque<Waiter>> queues = new EnumMap<>(Priority.class);
+    private final WaitTimes waitTimes = new WaitTimes(1024);
     private volatile int maxConcurrent;
     private volatile int queueSize;
     private volatile long queueTimeoutMillis;
     private int inFlight;
+    private int waiting;
+    private long admitted;
+    private long rejected;
 
     public LaneGate(String backend, BackendConfig config, Vertx vertx) {
         this.backend = backend;
         this.vertx = vertx;
+        for (Priority priority : Priority.values()) {
+            queues.put(priority, new ArrayDeque<>());
+        }
         configure(config);
     }
 
@@ -51,34 +67,99 @@ public final class LaneGate extends AsyncProcessorSupport {
         admitWaiters();
     }
 
+    public String backend() {
+        return backend;
+    }
+
+    @ManagedAttribute(description = "Upstream calls allowed at once")
+    public int getMaxConcurrent() {
+        return maxConcurrent;
+    }
+
     public int maxConcurrent() {
         return maxConcurrent;
+    }
+
+    @ManagedAttribute(description = "Requests waiting at most")
+    public int getQueueSize() {
+        return queueSize;
+    }
+
+    @ManagedAttribute(description = "Requests holding a slot now")
+    public synchronized int getInFlight() {
+        return inFlight;
     }
 
     public synchronized int inFlight() {
         return inFlight;
     }
 
+    @ManagedAttribute(description = "Requests waiting for a slot now")
+    public synchronized int getWaiting() {
+        return waiting;
+    }
+
     public synchronized int waiting() {
-        return queue.size();
+        return waiting;
+    }
+
+    public synchronized int waiting(Priority priority) {
+        return queues.get(priority).size();
+    }
+
+    @ManagedAttribute(description = "Requests admitted since start")
+    public synchronized long getAdmitted() {
+        return admitted;
+    }
+
+    @ManagedAttribute(description = "Requests refused (queue full or waited too long) since start")
+    public synchronized long getRejected() {
+        return rejected;
+    }
+
+    @ManagedAttribute(description = "Median wait for a slot of the last 1024 admissions, ms")
+    public double getWaitP50Millis() {
+        return waitTimes.percentileMillis(0.50);
+    }
+
+    @ManagedAttribute(description = "99th percentile wait for a slot of the last 1024 admissions, ms")
+    public double getWaitP99Millis() {
+        return waitTimes.percentileMillis(0.99);
+    }
+
+    public double waitPercentileMillis(double percentile) {
+        return waitTimes.percentileMillis(percentile);
     }
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
+        Priority priority = priorityOf(exchange);
         Waiter waiter;
+        Waiter evicted = null;
         synchronized (this) {
-            if (inFlight < maxConcurrent && queue.isEmpty()) {
+            if (inFlight < maxConcurrent && waiting == 0) {
                 inFlight++;
+                admitted++;
                 waiter = null;
-            } else if (queue.size() >= queueSize) {
-                exchange.setException(OpenAiError.overloaded(
-                        "Backend '" + backend + "' is busy: " + queue.size() + " requests already wait for it", 1));
-                callback.done(true);
-                return true;
             } else {
-                waiter = new Waiter(exchange, callback, vertx.getOrCreateContext());
-                queue.addLast(waiter);
+                if (waiting >= queueSize) {
+                    evicted = newestBelow(priority);
+                    if (evicted == null) {
+                        rejected++;
+                        exchange.setException(OpenAiError.overloaded(
+                                "Backend '" + backend + "' is busy: " + waiting + " requests already wait for it", 1));
+                        callback.done(true);
+                        return true;
+                    }
+                }
+                waiter = new Waiter(exchange, callback, vertx.getOrCreateContext(), priority);
+                queues.get(priority).addLast(waiter);
+                waiting++;
             }
+        }
+        if (evicted != null) {
+            finishWaiting(evicted, OpenAiError.overloaded(
+                    "Backend '" + backend + "' is busy: a request of higher priority took this place in the queue", 1));
         }
         if (waiter == null) {
             holdSlotUntilDone(exchange);
@@ -87,12 +168,35 @@ public final class LaneGate extends AsyncProcessorSupport {
         }
         waiter.timer = vertx.setTimer(Math.max(1, queueTimeoutMillis), id -> leave(waiter, OpenAiError.overloaded(
                 "Backend '" + backend + "' is busy: no slot freed within " + queueTimeoutMillis / 1000 + " s", 1)));
-        ClientConnection client = exchange.getProperty(ExchangeKeys.CLIENT, ClientConnection.class);
-        if (client != null) {
-            client.onClose(() -> leave(waiter, new OpenAiError(499, "client_closed", "client_closed", null,
-                    "The client closed the connection while waiting")));
+        Cancellation cancellation = exchange.getProperty(ExchangeKeys.CANCELLATION, Cancellation.class);
+        if (cancellation != null) {
+            cancellation.onCancel(reason -> leave(waiter, reason));
         }
         return false;
+    }
+
+    private static Priority priorityOf(Exchange exchange) {
+        Object priority = exchange.getProperty(ExchangeKeys.PRIORITY);
+        if (priority instanceof Priority p) {
+            return p;
+        }
+        Priority parsed = Priority.parse(priority != null ? priority.toString()
+                : exchange.getMessage().getHeader("x-priority", String.class));
+        return parsed == null ? Priority.NORMAL : parsed;
+    }
+
+    /** Removes and returns the newest waiter of the lowest priority below {@code priority}, if any. */
+    private Waiter newestBelow(Priority priority) {
+        Priority[] all = Priority.values();
+        for (int i = all.length - 1; i > priority.ordinal(); i--) {
+            Waiter newest = queues.get(all[i]).pollLast();
+            if (newest != null) {
+                waiting--;
+                rejected++;
+                return newest;
+            }
+        }
+        return null;
     }
 
     private void holdSlotUntilDone(Exchange exchange) {
@@ -121,50 +225,64 @@ public final class LaneGate extends AsyncProcessorSupport {
         while (true) {
             Waiter next;
             synchronized (this) {
-                if (inFlight >= maxConcurrent || queue.isEmpty()) {
+                if (inFlight >= maxConcurrent || waiting == 0) {
                     return;
                 }
-                next = queue.pollFirst();
+                next = pollHighest();
+                waiting--;
                 inFlight++;
+                admitted++;
             }
             vertx.cancelTimer(next.timer);
+            long waited = System.nanoTime() - next.since;
+            waitTimes.record(waited);
+            next.exchange.setProperty(WAITED_NANOS, waited);
             holdSlotUntilDone(next.exchange);
             // resume on the waiter's own event loop, after the releasing exchange has finished its completion
             next.context.runOnContext(v -> next.callback.done(false));
         }
     }
 
-    private void leave(Waiter waiter, OpenAiError why) {
-        synchronized (this) {
-            if (!removeFromQueue(waiter)) {
-                return; // already admitted
+    private Waiter pollHighest() {
+        for (Priority priority : Priority.values()) {
+            Waiter waiter = queues.get(priority).pollFirst();
+            if (waiter != null) {
+                return waiter;
             }
         }
+        throw new IllegalStateException("waiting count and queues disagree");
+    }
+
+    private void leave(Waiter waiter, Throwable why) {
+        synchronized (this) {
+            if (!queues.get(waiter.priority).remove(waiter)) {
+                return; // already admitted or evicted
+            }
+            waiting--;
+            rejected++;
+        }
+        finishWaiting(waiter, why);
+    }
+
+    private void finishWaiting(Waiter waiter, Throwable why) {
         vertx.cancelTimer(waiter.timer);
         waiter.exchange.setException(why);
         waiter.context.runOnContext(v -> waiter.callback.done(false));
-    }
-
-    private boolean removeFromQueue(Waiter waiter) {
-        for (Iterator<Waiter> it = queue.iterator(); it.hasNext(); ) {
-            if (it.next() == waiter) {
-                it.remove();
-                return true;
-            }
-        }
-        return false;
     }
 
     private static final class Waiter {
         final Exchange exchange;
         final AsyncCallback callback;
         final Context context;
+        final Priority priority;
+        final long since = System.nanoTime();
         long timer = -1;
 
-        Waiter(Exchange exchange, AsyncCallback callback, Context context) {
+        Waiter(Exchange exchange, AsyncCallback callback, Context context, Priority priority) {
             this.exchange = exchange;
             this.callback = callback;
             this.context = context;
+            this.priority = priority;
         }
     }
 }

@@ -5,9 +5,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import dev.caravan.config.BackendConfig;
 import dev.caravan.config.ModelCatalog;
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.TemplatedRouteBuilder;
+import org.apache.camel.spi.ManagementAgent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +74,7 @@ public final class LaneRegistry {
             throw new IllegalStateException("The lane of backend '" + name + "' could not be created", e);
         }
         lanes.put(name, new Lane(config, gate));
+        observe(name, gate);
         LOG.info("Lane lane-{} ready: {} backend, max-concurrent {}, queue-size {}", name,
                 config.backendType().routeName(), config.maxConcurrent(), config.queueSize());
     }
@@ -82,7 +89,55 @@ public final class LaneRegistry {
             LOG.warn("The lane of removed backend '{}' could not be removed: {}", name, e.toString());
         }
         camel.getRegistry().unbind("laneGate-" + name);
+        unobserve(name);
         LOG.info("Lane lane-{} removed", name);
+    }
+
+    /** Lane state in JMX (org.apache.camel:context=…,type=lanes,name=<backend>) and as Prometheus gauges. */
+    private void observe(String name, LaneGate gate) {
+        ManagementAgent agent = camel.getManagementStrategy() == null ? null
+                : camel.getManagementStrategy().getManagementAgent();
+        if (agent != null) {
+            try {
+                agent.register(gate, objectName(name));
+            } catch (Exception e) {
+                LOG.debug("Lane {} not in JMX: {}", name, e.toString());
+            }
+        }
+        MeterRegistry meters = camel.getRegistry().findSingleByType(MeterRegistry.class);
+        if (meters != null) {
+            Gauge.builder("caravan.lane.in.flight", gate, LaneGate::inFlight).tag("backend", name)
+                    .description("Upstream calls in flight").register(meters);
+            Gauge.builder("caravan.lane.waiting", gate, LaneGate::waiting).tag("backend", name)
+                    .description("Requests waiting for a slot").register(meters);
+            Gauge.builder("caravan.lane.max.concurrent", gate, LaneGate::maxConcurrent).tag("backend", name)
+                    .description("Slots of the lane").register(meters);
+            Gauge.builder("caravan.lane.wait.p99.ms", gate, g -> g.waitPercentileMillis(0.99)).tag("backend", name)
+                    .description("99th percentile queue wait of the last 1024 admissions").register(meters);
+        }
+    }
+
+    private void unobserve(String name) {
+        ManagementAgent agent = camel.getManagementStrategy() == null ? null
+                : camel.getManagementStrategy().getManagementAgent();
+        try {
+            if (agent != null) {
+                agent.unregister(objectName(name));
+            }
+        } catch (Exception e) {
+            LOG.debug("Lane {} not removed from JMX: {}", name, e.toString());
+        }
+        MeterRegistry meters = camel.getRegistry().findSingleByType(MeterRegistry.class);
+        if (meters != null) {
+            meters.getMeters().stream()
+                    .filter(m -> m.getId().getName().startsWith("caravan.lane.") && name.equals(m.getId().getTag("backend")))
+                    .forEach(meters::remove);
+        }
+    }
+
+    private ObjectName objectName(String name) throws MalformedObjectNameException {
+        return new ObjectName("org.apache.camel:context=" + camel.getManagementName() + ",type=lanes,name="
+                + ObjectName.quote(name));
     }
 
     private record Lane(BackendConfig config, LaneGate gate) {

@@ -1,51 +1,29 @@
 package dev.caravan.stream;
 
-import java.util.ArrayList;
-import java.util.List;
-
+import dev.caravan.openai.OpenAiError;
 import io.vertx.core.http.HttpServerResponse;
 
 /**
- * Tells the gateway's steps that the client went away, so that a waiting request leaves its queue and a running
- * upstream call is aborted (its GPU slot freed) at once instead of generating to the end for nobody.
+ * Ties a request's {@link Cancellation} to its client's connection: when the client disconnects before its
+ * reply ended, the request is cancelled with {@link #GONE}, so that a waiting request leaves its queue and a
+ * running upstream call is aborted (its GPU slot freed) at once instead of generating to the end for nobody.
  */
 public final class ClientConnection {
 
-    private final List<Runnable> onClose = new ArrayList<>(2);
-    private boolean closed;
+    /** The reason a request is cancelled when its client left; never shown to anyone (nobody is listening). */
+    public static final OpenAiError GONE = new OpenAiError(499, "client_closed", "client_closed", null,
+            "The client closed the connection");
 
-    public ClientConnection(HttpServerResponse response) {
-        response.closeHandler(v -> closed());
+    private ClientConnection() {
     }
 
-    /** Runs {@code action} when the client disconnects before the reply ended (at once if it already has). */
-    public void onClose(Runnable action) {
-        boolean runNow;
-        synchronized (this) {
-            runNow = closed;
-            if (!closed) {
-                onClose.add(action);
-            }
-        }
-        if (runNow) {
-            action.run();
-        }
+    public static Cancellation cancellationOf(HttpServerResponse response) {
+        Cancellation cancellation = new Cancellation();
+        response.closeHandler(v -> cancellation.cancel(GONE));
+        return cancellation;
     }
 
-    public synchronized boolean isClosed() {
-        return closed;
-    }
-
-    private void closed() {
-        List<Runnable> actions;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            actions = new ArrayList<>(onClose);
-            onClose.clear();
-        }
-        actions.forEach(Runnable::run);
+    public static boolean isClientGone(Throwable reason) {
+        return reason == GONE;
     }
 }
