@@ -344,6 +344,13 @@ public final class UpstreamEmulator implements AutoCloseable {
     // -- request handling ----------------------------------------------------------------------------------------
 
     private void handle(Vertx vertx, HttpServerRequest request) {
+        if (request.path().equals("/emulator/stats")) {
+            // for benchmarks that run the emulator in its own process: its counters, not counted themselves
+            request.response().putHeader("content-type", "application/json").end(new JsonObject()
+                    .put("requests", requests.get()).put("in_flight", inFlight.get())
+                    .put("max_in_flight", maxInFlight.get()).put("client_aborts", clientAborts.get()).encode());
+            return;
+        }
         requests.incrementAndGet();
         int open = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(open, Math::max);
