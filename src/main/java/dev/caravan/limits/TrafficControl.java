@@ -1,0 +1,76 @@
+package dev.caravan.limits;
+
+import dev.caravan.config.ApiKeys;
+import dev.caravan.config.LiveConfig;
+import dev.caravan.hooks.AdminAuth;
+import dev.caravan.hooks.ApiKeyAuth;
+import dev.caravan.hooks.ModelAccess;
+import dev.caravan.hooks.RateLimit;
+import dev.caravan.hooks.TokenSettlement;
+import dev.caravan.state.RedisConnection;
+import io.vertx.core.Vertx;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.spi.Registry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The beans of keys and limits, by the names routes/ uses: {@code apiKeys}, {@code apiKeyAuth} (pre-hook auth),
+ * {@code modelAccess} (router), {@code adminAuth} (admin endpoints), {@code rateLimit} (pre-hook) and
+ * {@code tokenSettlement} (post-hooks and errors). Settings: gateway.api-keys-json (API_KEYS_JSON),
+ * gateway.admin-api-key (ADMIN_API_KEY), gateway.rate-limit-per-min (RATE_LIMIT_PER_MIN),
+ * gateway.rate-limit-burst (RATE_LIMIT_BURST), gateway.token-reservation-default,
+ * gateway.rate-limit-redis-timeout-ms.
+ */
+public final class TrafficControl {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrafficControl.class);
+
+    private TrafficControl() {
+    }
+
+    /** Binds the beans; the buckets live in Redis when {@code redis} is given, else in memory. */
+    public static ApiKeys bind(CamelContext camel, LiveConfig config, Vertx vertx, RedisConnection redis) {
+        PropertiesComponent properties = camel.getPropertiesComponent();
+        Registry registry = camel.getRegistry();
+        ApiKeys keys = new ApiKeys(config, property(properties, "gateway.api-keys-json", ""),
+                property(properties, "gateway.admin-api-key", ""));
+        KeyLimits keyLimits = new KeyLimits(number(properties, "gateway.rate-limit-per-min", 0),
+                number(properties, "gateway.rate-limit-burst", 0));
+        BucketStore store = redis == null ? new MemoryBuckets()
+                : new RedisBuckets(redis, vertx, number(properties, "gateway.rate-limit-redis-timeout-ms", 500));
+        TokenSettlement settlement = new TokenSettlement(store);
+        registry.bind("apiKeys", keys);
+        registry.bind("apiKeyAuth", new ApiKeyAuth(keys));
+        registry.bind("modelAccess", new ModelAccess());
+        registry.bind("adminAuth", new AdminAuth(keys));
+        registry.bind("tokenSettlement", settlement);
+        registry.bind("rateLimit", new RateLimit(keys, keyLimits, store, config, settlement,
+                number(properties, "gateway.token-reservation-default", 1024)));
+        if (keys.hasAdminKey()) {
+            LOG.info("Admin endpoints take the admin key (ADMIN_API_KEY) only");
+        }
+        Limits defaults = keyLimits.anonymous();
+        LOG.info("Rate limits: buckets in {}; a key without its own limit gets {}", store.kind(),
+                defaults.limitsRequests() ? defaults.requestsPerMin() + " requests per minute, burst "
+                        + defaults.requestCapacity() : "no request limit");
+        return keys;
+    }
+
+    private static String property(PropertiesComponent properties, String key, String fallback) {
+        return properties.resolveProperty(key).map(String::trim).orElse(fallback);
+    }
+
+    private static long number(PropertiesComponent properties, String key, long fallback) {
+        String value = property(properties, key, "");
+        if (value.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, not '" + value + "'");
+        }
+    }
+}
