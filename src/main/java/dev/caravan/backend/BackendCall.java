@@ -1,5 +1,7 @@
 package dev.caravan.backend;
 
+import java.util.concurrent.TimeUnit;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.api.ExchangeKeys;
 import dev.caravan.api.GatewayTime;
@@ -10,70 +12,73 @@ import dev.caravan.openai.Operation;
 import dev.caravan.openai.PromptTokens;
 import dev.caravan.openai.ReplyFormat;
 import dev.caravan.openai.Usage;
+import dev.caravan.resilience.CircuitBreakers;
+import dev.caravan.resilience.Failures;
+import dev.caravan.resilience.RetryPolicy;
 import dev.caravan.stream.Cancellation;
+import dev.caravan.stream.ChunkSink;
 import dev.caravan.stream.ClientConnection;
 import dev.caravan.stream.StreamRelay;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.AsyncProcessorSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The step of the backend routes that calls the upstream: picks the adapter for the backend's protocol, arms
- * the backend's timeout and the client-disconnect abort, and puts the reply on the exchange (or relays the
- * stream to the client). Completes the exchange asynchronously: no thread waits on the upstream.
+ * The step of the backend routes that calls the upstream: picks the adapter for the backend's protocol and makes
+ * up to gateway.retry.max-attempts calls, each one let through by the backend's circuit breaker and armed with the
+ * backend's timeout and the request's cancellation (client gone, deadline passed); puts the reply on the exchange
+ * (or relays the stream to the client). Completes the exchange asynchronously: no thread waits on the upstream,
+ * and a backoff between attempts is a Vert.x timer.
+ * <p>
+ * A failed call is tried again only when another call may help (connect error, connection closed, 429, 500, 502,
+ * 503, 504), nothing of it reached the client yet (a stream whose headers went out is never retried: it ends with
+ * an error event), the request is not cancelled and the wait ends before its deadline. The wait is exponential
+ * backoff with full jitter, or the upstream's retry-after when it sent one (see {@link RetryPolicy}). Retries stay
+ * inside the lane slot the request holds.
+ * <p>
+ * Why not Camel's redelivery (an errorHandler with a redeliveryPolicy): with asyncDelayedRedelivery it schedules each
+ * redelivery on Camel's ErrorHandlerRedeliveryThreadPool and runs the attempt there, off the Vert.x event loop the
+ * request and its upstream connections live on (without it, it sleeps on the event loop); it copies every exchange
+ * up front in case of a redelivery; a scheduled redelivery cannot be cut short by the request's cancellation; its
+ * jitter is ±15 % "collision avoidance", not full jitter; and a route has one error handler, which 90-errors owns.
+ * The decisions (retryable? retry-after? stream started? deadline?) would be Java predicates either way.
  */
 public final class BackendCall extends AsyncProcessorSupport {
 
     /** Exchange property: true when the client disconnected before its reply ended. */
     public static final String CLIENT_GONE = "CaravanClientGone";
 
+    private static final Logger LOG = LoggerFactory.getLogger(BackendCall.class);
+
     private final Adapters adapters;
     private final Vertx vertx;
+    private final CircuitBreakers circuits;
+    private final RetryPolicy retries;
 
-    public BackendCall(Adapters adapters, Vertx vertx) {
+    public BackendCall(Adapters adapters, Vertx vertx, CircuitBreakers circuits, RetryPolicy retries) {
         this.adapters = adapters;
         this.vertx = vertx;
+        this.circuits = circuits;
+        this.retries = retries;
     }
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        ModelRoute route = exchange.getProperty(ExchangeKeys.MODEL_ROUTE, ModelRoute.class);
-        Operation operation = exchange.getProperty(ExchangeKeys.OPERATION, Operation.class);
-        ReplyFormat format = exchange.getProperty(ExchangeKeys.REPLY_FORMAT, ReplyFormat.class);
-        ObjectNode request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
         try {
-            BackendAdapter adapter = adapters.of(route.backend().backendType());
-            boolean translate = operation == Operation.COMPLETION && !adapter.servesLegacyCompletions();
-            Cancellation cancellation = new Cancellation();
-            Cancellation whole = exchange.getProperty(ExchangeKeys.CANCELLATION, Cancellation.class);
-            if (whole != null) {
-                whole.onCancel(reason -> {
-                    if (ClientConnection.isClientGone(reason)) {
-                        exchange.setProperty(CLIENT_GONE, true);
-                    }
-                    cancellation.cancel(reason);
-                });
-            }
-            long timeout = route.backend().timeoutSeconds() * 1000L;
-            long timer = vertx.setTimer(timeout, id -> cancellation.cancel(OpenAiError.deadline(
-                    "The upstream did not finish within " + route.backend().timeoutSeconds() + " s")));
-            UpstreamCall call = new UpstreamCall(translate ? Operation.CHAT : operation,
-                    translate ? LegacyCompletions.toChatRequest(request) : request, route,
-                    exchange.getProperty(ExchangeKeys.REQUEST_ID, String.class), cancellation);
-            long sent = System.nanoTime();
-            Future<?> outcome;
-            try {
-                outcome = format.streams()
-                        ? stream(exchange, adapter, call, format, translate, sent)
-                        : reply(exchange, adapter, call, translate, sent);
-            } catch (RuntimeException e) {
-                vertx.cancelTimer(timer);
-                throw e;
-            }
-            return completeWhen(outcome.onComplete(ar -> vertx.cancelTimer(timer)), callback);
+            Request request = new Request(exchange, adapters);
+            Future<Void> outcome = attempt(request, 1).andThen(ar -> {
+                if (ar.failed() && exchange.getProperty(CLIENT_GONE) == null) {
+                    exchange.setException(ar.cause()); // nobody listens to a client that left: no error to report
+                }
+            });
+            return completeWhen(outcome, callback);
         } catch (RuntimeException e) {
             exchange.setException(e);
             callback.done(true);
@@ -81,54 +86,147 @@ public final class BackendCall extends AsyncProcessorSupport {
         }
     }
 
-    private Future<?> reply(Exchange exchange, BackendAdapter adapter, UpstreamCall call, boolean translate, long sent) {
-        return adapter.call(call).andThen(ar -> {
-            GatewayTime.addUpstreamNanos(exchange, System.nanoTime() - sent);
-            if (ar.succeeded()) {
-                ObjectNode body = translate ? LegacyCompletions.toTextCompletion(ar.result()) : ar.result();
-                exchange.getMessage().setBody(body);
-                Usage usage = Usage.of(body.get("usage"));
-                if (usage != null) {
-                    exchange.setProperty(ExchangeKeys.USAGE, usage);
+    /** Attempt number {@code n}, and the ones after it while the failures allow. */
+    private Future<Void> attempt(Request r, int n) {
+        Throwable cancelled = r.cancelled();
+        if (cancelled != null) {
+            return Future.failedFuture(cancelled);
+        }
+        String backend = r.route.backendName();
+        CircuitBreaker breaker = circuits.of(backend);
+        if (!breaker.tryAcquirePermission()) {
+            return Future.failedFuture(circuits.openError(backend));
+        }
+        Integer before = r.exchange.getProperty(ExchangeKeys.ATTEMPTS, Integer.class);
+        r.exchange.setProperty(ExchangeKeys.ATTEMPTS, before == null ? 1 : before + 1);
+
+        Cancellation cancellation = new Cancellation();
+        if (r.whole != null) {
+            r.whole.onCancel(reason -> {
+                if (ClientConnection.isClientGone(reason)) {
+                    r.exchange.setProperty(CLIENT_GONE, true);
                 }
-            } else {
-                fail(exchange, failure(call, ar.cause()));
+                cancellation.cancel(reason);
+            });
+        }
+        long timer = vertx.setTimer(r.route.backend().timeoutSeconds() * 1000L, id -> cancellation.cancel(
+                OpenAiError.deadline("The upstream did not finish within " + r.route.backend().timeoutSeconds() + " s")));
+        UpstreamCall call = new UpstreamCall(r.translate ? Operation.CHAT : r.operation,
+                r.translate ? LegacyCompletions.toChatRequest(r.request) : r.request, r.route,
+                r.exchange.getProperty(ExchangeKeys.REQUEST_ID, String.class), cancellation);
+        Attempt attempt = new Attempt(System.nanoTime());
+        Future<Void> outcome;
+        try {
+            outcome = r.format.streams() ? stream(r, call, attempt) : reply(r, call, attempt);
+        } catch (RuntimeException e) {
+            vertx.cancelTimer(timer);
+            breaker.releasePermission();
+            return Future.failedFuture(e);
+        }
+        return outcome.transform(ar -> {
+            vertx.cancelTimer(timer);
+            Throwable failure = ar.failed() ? UpstreamErrors.ofFailure(failure(call, ar.cause())) : null;
+            record(breaker, r, attempt, failure);
+            if (failure == null) {
+                return Future.succeededFuture();
             }
+            long delay = retryDelay(r, n, attempt, failure);
+            if (delay < 0) {
+                return Future.failedFuture(failure);
+            }
+            LOG.debug("Request {}: attempt {} of {} on backend '{}' failed ({}); next in {} ms",
+                    call.requestId(), n, retries.maxAttempts(), backend, failure.getMessage(), delay);
+            return backoff(r, delay).compose(v -> attempt(r, n + 1));
         });
     }
 
-    private Future<?> stream(Exchange exchange, BackendAdapter adapter, UpstreamCall call, ReplyFormat format,
-                             boolean translate, long sent) {
-        HttpServerResponse response = exchange.getProperty(ExchangeKeys.RESPONSE, HttpServerResponse.class);
-        ObjectNode request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
-        boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
-        StreamRelay relay = new StreamRelay(response, format, includeUsage, call.route().model(), exchange, sent,
-                PromptTokens.estimate(request));
-        return adapter.stream(call, translate ? LegacyCompletions.textChunks(relay) : relay).andThen(ar -> {
+    private Future<Void> reply(Request r, UpstreamCall call, Attempt attempt) {
+        return r.adapter.call(call).andThen(ar -> GatewayTime.addUpstreamNanos(r.exchange, System.nanoTime() - attempt.sent))
+                .map(result -> {
+                    ObjectNode body = r.translate ? LegacyCompletions.toTextCompletion(result) : result;
+                    r.exchange.getMessage().setBody(body);
+                    Usage usage = Usage.of(body.get("usage"));
+                    if (usage != null) {
+                        r.exchange.setProperty(ExchangeKeys.USAGE, usage);
+                    }
+                    return null;
+                });
+    }
+
+    private Future<Void> stream(Request r, UpstreamCall call, Attempt attempt) {
+        HttpServerResponse response = r.exchange.getProperty(ExchangeKeys.RESPONSE, HttpServerResponse.class);
+        boolean includeUsage = r.request.path("stream_options").path("include_usage").asBoolean(false);
+        StreamRelay relay = new StreamRelay(response, r.format, includeUsage, call.route().model(), r.exchange,
+                attempt.sent, PromptTokens.estimate(r.request));
+        attempt.relay = relay;
+        ChunkSink sink = new FirstByte(r.translate ? LegacyCompletions.textChunks(relay) : relay, attempt);
+        return r.adapter.stream(call, sink).andThen(ar -> {
             if (ar.succeeded()) {
                 relay.finish();
-            } else if (exchange.getProperty(CLIENT_GONE) == null) {
-                OpenAiError error = UpstreamErrors.ofFailure(failure(call, ar.cause()));
-                if (relay.opened()) {
-                    relay.fail(error); // mid-stream: an error event and no [DONE]
-                }
-                exchange.setException(error);
+            } else if (relay.opened() && r.exchange.getProperty(CLIENT_GONE) == null) {
+                relay.fail(UpstreamErrors.ofFailure(failure(call, ar.cause()))); // mid-stream: an error event, no [DONE]
             }
-            exchange.setProperty(ExchangeKeys.USAGE, relay.usage());
-            exchange.getMessage().setBody(relay.completion());
+            r.exchange.setProperty(ExchangeKeys.USAGE, relay.usage());
+            r.exchange.getMessage().setBody(relay.completion());
         });
+    }
+
+    /**
+     * Tells the backend's breaker how the call went, measured to its first byte for a stream (a long answer is not a
+     * slow backend). A call the client left or the deadline cut says nothing about the backend; a request the
+     * upstream refused as bad says it is up.
+     */
+    private static void record(CircuitBreaker breaker, Request r, Attempt attempt, Throwable failure) {
+        long took = (attempt.firstByte != 0 ? attempt.firstByte : System.nanoTime()) - attempt.sent;
+        if (failure == null) {
+            breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+        } else if (r.cancelled() != null) {
+            if (attempt.firstByte != 0) {
+                breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+            } else {
+                breaker.releasePermission();
+            }
+        } else if (Failures.countsAgainstBackend(failure)) {
+            breaker.onError(took, TimeUnit.NANOSECONDS, failure);
+        } else {
+            breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Milliseconds to wait before the next attempt, or -1 when there is none. */
+    private long retryDelay(Request r, int n, Attempt attempt, Throwable failure) {
+        if (attempt.relay != null && attempt.relay.opened() || r.cancelled() != null || !Failures.retryable(failure)) {
+            return -1;
+        }
+        long delay = retries.delayAfter(n, Failures.retryAfterMillis(failure));
+        Long deadline = r.exchange.getProperty(ExchangeKeys.DEADLINE_NANOS, Long.class);
+        if (delay >= 0 && deadline != null && System.nanoTime() + delay * 1_000_000L >= deadline) {
+            return -1; // the next attempt could not finish in time anyway
+        }
+        return delay;
+    }
+
+    /** Waits {@code millis} on a timer; a cancelled request stops waiting at once. */
+    private Future<Void> backoff(Request r, long millis) {
+        Promise<Void> waited = Promise.promise();
+        long timer = vertx.setTimer(Math.max(1, millis), id -> waited.tryComplete());
+        if (r.whole != null) {
+            r.whole.onCancel(reason -> {
+                if (vertx.cancelTimer(timer)) {
+                    if (ClientConnection.isClientGone(reason)) {
+                        r.exchange.setProperty(CLIENT_GONE, true);
+                    }
+                    waited.tryFail(reason);
+                }
+            });
+        }
+        return waited.future();
     }
 
     /** A call we cancelled fails with whatever the reset surfaced as; the reason we cancelled it is the truth. */
     private static Throwable failure(UpstreamCall call, Throwable surfaced) {
         Throwable reason = call.cancellation().reason();
         return reason != null ? reason : surfaced;
-    }
-
-    private static void fail(Exchange exchange, Throwable cause) {
-        if (exchange.getProperty(CLIENT_GONE) == null) {
-            exchange.setException(UpstreamErrors.ofFailure(cause));
-        }
     }
 
     /** Completes the Camel callback when the future does, synchronously if it already has. */
@@ -139,5 +237,78 @@ public final class BackendCall extends AsyncProcessorSupport {
         }
         future.onComplete(ar -> callback.done(false));
         return false;
+    }
+
+    /** What every attempt of one request shares. */
+    private static final class Request {
+        final Exchange exchange;
+        final ModelRoute route;
+        final Operation operation;
+        final ReplyFormat format;
+        final ObjectNode request;
+        final BackendAdapter adapter;
+        final boolean translate;
+        final Cancellation whole;
+
+        Request(Exchange exchange, Adapters adapters) {
+            this.exchange = exchange;
+            this.route = exchange.getProperty(ExchangeKeys.MODEL_ROUTE, ModelRoute.class);
+            this.operation = exchange.getProperty(ExchangeKeys.OPERATION, Operation.class);
+            this.format = exchange.getProperty(ExchangeKeys.REPLY_FORMAT, ReplyFormat.class);
+            this.request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
+            this.adapter = adapters.of(route.backend().backendType());
+            this.translate = operation == Operation.COMPLETION && !adapter.servesLegacyCompletions();
+            this.whole = exchange.getProperty(ExchangeKeys.CANCELLATION, Cancellation.class);
+        }
+
+        /** Why the whole request was cancelled (client gone, deadline passed), or null. */
+        Throwable cancelled() {
+            return whole == null ? null : whole.reason();
+        }
+    }
+
+    /** One call: when it was sent, when its first byte came (a stream's open), its relay. */
+    private static final class Attempt {
+        final long sent;
+        volatile long firstByte;
+        StreamRelay relay;
+
+        Attempt(long sent) {
+            this.sent = sent;
+        }
+    }
+
+    /** Notes the time the upstream accepted a stream (its first byte), on the way to the relay. */
+    private static final class FirstByte implements ChunkSink {
+        private final ChunkSink target;
+        private final Attempt attempt;
+
+        FirstByte(ChunkSink target, Attempt attempt) {
+            this.target = target;
+            this.attempt = attempt;
+        }
+
+        @Override
+        public void open() {
+            if (attempt.firstByte == 0) {
+                attempt.firstByte = System.nanoTime();
+            }
+            target.open();
+        }
+
+        @Override
+        public void accept(ObjectNode chunk) {
+            target.accept(chunk);
+        }
+
+        @Override
+        public boolean writable() {
+            return target.writable();
+        }
+
+        @Override
+        public void whenWritable(Runnable resume) {
+            target.whenWritable(resume);
+        }
     }
 }

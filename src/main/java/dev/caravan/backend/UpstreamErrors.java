@@ -1,35 +1,58 @@
 package dev.caravan.backend;
 
+import java.io.IOException;
 import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
 
 /**
- * What the client sees when the upstream fails. The upstream's own message is kept: it is what a user needs
- * to fix a bad parameter. Its 4xx verdicts on the request pass through; its auth failures and 5xx are the
- * gateway's problem, so they become 502.
+ * What the client sees when the upstream fails, as an {@link UpstreamFailure} that also says whether another
+ * attempt may help and what retry-after the upstream asked for. The upstream's own message is kept: it is what a
+ * user needs to fix a bad parameter. Its 4xx verdicts on the request pass through (never retried); its auth
+ * failures and 5xx are the gateway's problem, so they become 502 (500, 502, 503 and 504 are retried, as are 429,
+ * connect errors and connections closed before the reply).
  */
 public final class UpstreamErrors {
+
+    private static final Pattern SECONDS = Pattern.compile("\\d{1,9}(\\.\\d{1,6})?");
 
     private UpstreamErrors() {
     }
 
     public static OpenAiError ofStatus(int status, Buffer body) {
+        return ofStatus(status, null, body);
+    }
+
+    /** @param retryAfter the upstream's retry-after header (seconds or an HTTP date), or null */
+    public static OpenAiError ofStatus(int status, String retryAfter, Buffer body) {
         String message = message(body);
+        long waitMillis = status == 429 || status == 503 ? retryAfterMillis(retryAfter) : -1;
         return switch (status) {
-            case 400, 409, 413, 422 -> new OpenAiError(status == 422 ? 400 : status, "invalid_request_error",
-                    "upstream_rejected", null, message);
-            case 404 -> new OpenAiError(404, "invalid_request_error", "model_not_found", "model",
-                    "The upstream does not know this model: " + message);
-            case 429 -> new OpenAiError(429, "rate_limit_exceeded", "upstream_rate_limited", null,
-                    "The upstream is rate limiting: " + message, 1, null);
-            default -> new OpenAiError(502, "upstream_error", "upstream_error", null,
-                    "The upstream answered " + status + ": " + message, 0, null);
+            case 400, 409, 413, 422 -> new UpstreamFailure(status == 422 ? 400 : status, "invalid_request_error",
+                    "upstream_rejected", null, message, 0, null, status, false, -1);
+            case 404 -> new UpstreamFailure(404, "invalid_request_error", "model_not_found", "model",
+                    "The upstream does not know this model: " + message, 0, null, status, false, -1);
+            case 429 -> new UpstreamFailure(429, "rate_limit_exceeded", "upstream_rate_limited", null,
+                    "The upstream is rate limiting: " + message,
+                    waitMillis > 0 ? Math.max(1, (waitMillis + 999) / 1000) : 1, null, status, true, waitMillis);
+            default -> new UpstreamFailure(502, "upstream_error", "upstream_error", null,
+                    "The upstream answered " + status + ": " + message, 0, null, status,
+                    status == 500 || status == 502 || status == 503 || status == 504, waitMillis);
         };
     }
 
@@ -37,16 +60,45 @@ public final class UpstreamErrors {
         if (failure instanceof OpenAiError error) {
             return error;
         }
-        if (failure instanceof ConnectException || failure.getCause() instanceof ConnectException) {
-            return OpenAiError.upstream("The upstream cannot be reached: " + failure.getMessage(), failure);
+        if (isConnectError(failure) || isConnectError(failure.getCause())) {
+            return new UpstreamFailure(502, "upstream_error", "upstream_error", null,
+                    "The upstream cannot be reached: " + failure.getMessage(), 0, failure, 0, true, -1);
         }
         if (failure instanceof TimeoutException) {
             return OpenAiError.deadline("The upstream did not answer in time");
         }
-        if (failure instanceof VertxException && "Connection was closed".equals(failure.getMessage())) {
-            return OpenAiError.upstream("The upstream closed the connection before the reply ended", failure);
+        if (failure instanceof HttpClosedException
+                || failure instanceof VertxException && "Connection was closed".equals(failure.getMessage())
+                || failure instanceof IOException && !(failure instanceof JsonProcessingException)) {
+            // a pooled keep-alive connection the upstream had closed, or a crash mid-reply: worth another try
+            return new UpstreamFailure(502, "upstream_error", "upstream_error", null,
+                    "The upstream closed the connection before the reply ended", 0, failure, 0, true, -1);
         }
         return OpenAiError.upstream("The upstream call failed: " + failure.getMessage(), failure);
+    }
+
+    /**
+     * A retry-after header in milliseconds: delay-seconds ("2", "1.5") or an HTTP date; -1 when absent or not
+     * understood.
+     */
+    public static long retryAfterMillis(String header) {
+        if (header == null || header.isBlank()) {
+            return -1;
+        }
+        String value = header.trim();
+        if (SECONDS.matcher(value).matches()) {
+            return (long) Math.ceil(Double.parseDouble(value) * 1000);
+        }
+        try {
+            Instant at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            return Math.max(0, Duration.between(Instant.now(), at).toMillis());
+        } catch (DateTimeParseException e) {
+            return -1;
+        }
+    }
+
+    private static boolean isConnectError(Throwable t) {
+        return t instanceof ConnectException || t instanceof UnknownHostException || t instanceof NoRouteToHostException;
     }
 
     private static String message(Buffer body) {

@@ -49,7 +49,8 @@ final class UpstreamHttp {
                         : response.body()
                                 .recover(e -> Future.succeededFuture(Buffer.buffer()))
                                 .compose(error -> Future.failedFuture(
-                                        UpstreamErrors.ofStatus(response.statusCode(), error))));
+                                        UpstreamErrors.ofStatus(response.statusCode(),
+                                                response.getHeader(HttpHeaders.RETRY_AFTER), error))));
     }
 
     static Future<JsonNode> postForJson(HttpClient client, UpstreamCall call, String path, ObjectNode body) {

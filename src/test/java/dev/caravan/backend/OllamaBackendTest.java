@@ -51,7 +51,11 @@ class OllamaBackendTest {
                   nomic: {backend: gpu, upstream-model: "nomic-embed-text"}
                   "gpu/*": {backend: gpu}
                   patient: {backend: slow, upstream-model: "llama3.2:latest"}
-                """.formatted(emulator.baseUrl(), emulator.baseUrl())).start();
+                """.formatted(emulator.baseUrl(), emulator.baseUrl()))
+                // the failure tests must not open the circuit for the tests after them (see CircuitBreakerTest)
+                .property("gateway.circuit.minimum-calls", "1000")
+                .property("gateway.circuit.sliding-window-size", "1000")
+                .start();
     }
 
     @AfterAll
@@ -270,11 +274,11 @@ class OllamaBackendTest {
 
     @Test
     void anUpstreamFailureIsA502WithAnOpenAiError() throws Exception {
-        emulator.failNext(1, 500);
+        emulator.failNext(3, 500); // every attempt (gateway.retry.max-attempts) fails
         HttpResponse<String> response = gateway.postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES + "}");
         assertUpstreamError(response);
 
-        emulator.failNext(1, 500);
+        emulator.failNext(3, 500);
         assertUpstreamError(gateway.postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES
                 + ",\"stream\":true}")); // before the stream opened, a failure is still a plain error reply
     }

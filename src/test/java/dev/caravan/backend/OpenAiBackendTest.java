@@ -42,7 +42,11 @@ class OpenAiBackendTest {
                   "vllm/*": {backend: vllm}
                   "v1/*": {backend: vllm-v1}
                   broken: {backend: down}
-                """.formatted(upstream.baseUrl(), upstream.baseUrl(), GatewayInstance.freePort())).start();
+                """.formatted(upstream.baseUrl(), upstream.baseUrl(), GatewayInstance.freePort()))
+                // the failure tests must not open the circuit for the tests after them (see CircuitBreakerTest)
+                .property("gateway.circuit.minimum-calls", "1000")
+                .property("gateway.circuit.sliding-window-size", "1000")
+                .start();
     }
 
     @AfterAll
@@ -209,7 +213,7 @@ class OpenAiBackendTest {
 
     @Test
     void upstreamFailuresBecome502AndUnreachableUpstreamsToo() throws Exception {
-        upstream.failNext(1, 500);
+        upstream.failNext(3, 500); // every attempt (gateway.retry.max-attempts) fails
         HttpResponse<String> failed = gateway.postJson("/v1/chat/completions",
                 "{\"model\":\"gpt-emu\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
         assertEquals(502, failed.statusCode());
@@ -221,7 +225,7 @@ class OpenAiBackendTest {
                 "{\"model\":\"gpt-emu\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
         assertEquals(400, rejected.statusCode(), "the upstream's verdict on a bad request passes through");
 
-        upstream.failNext(1, 503);
+        upstream.failNext(3, 503);
         RawHttp.Response stream = stream("{\"model\":\"gpt-emu\",\"stream\":true,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
         assertEquals(502, stream.status, "a stream refused before its first byte is a plain error reply");

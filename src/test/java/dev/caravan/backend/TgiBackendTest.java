@@ -210,7 +210,7 @@ class TgiBackendTest {
 
     @Test
     void anUpstreamFailureIsA502WithAnOpenAiError() throws Exception {
-        emulator.failNext(1, 500);
+        emulator.failNext(3, 500); // every attempt (gateway.retry.max-attempts) fails
         HttpResponse<String> response = gateway.postJson("/v1/chat/completions", "{\"model\":\"mistral\"," + MESSAGES + "}");
 
         assertEquals(502, response.statusCode(), response.body());

@@ -55,6 +55,7 @@ public final class UpstreamEmulator implements AutoCloseable {
     private volatile int cutAfterTokens = -1;
     private volatile boolean omitUsage;
     private volatile int failStatus = 500;
+    private volatile int retryAfterSeconds = -1;
     private final AtomicInteger failRemaining = new AtomicInteger();
     private final AtomicInteger hangRemaining = new AtomicInteger();
 
@@ -193,6 +194,12 @@ public final class UpstreamEmulator implements AutoCloseable {
         return this;
     }
 
+    /** failNext replies carry {@code retry-after: seconds} (-1: none, the default). */
+    public UpstreamEmulator retryAfterSeconds(int seconds) {
+        this.retryAfterSeconds = seconds;
+        return this;
+    }
+
     /** The next n requests get no answer at all; they stay in flight until the client closes the connection. */
     public UpstreamEmulator hangNext(int n) {
         this.hangRemaining.set(n);
@@ -223,6 +230,7 @@ public final class UpstreamEmulator implements AutoCloseable {
         omitUsage = false;
         failRemaining.set(0);
         failStatus = 500;
+        retryAfterSeconds = -1;
         hangRemaining.set(0);
         requests.set(0);
         clientAborts.set(0);
@@ -377,6 +385,8 @@ public final class UpstreamEmulator implements AutoCloseable {
         JsonObject json = record(body);
 
         if (claim(failRemaining)) {
+            int retryAfter = retryAfterSeconds;
+            if (retryAfter >= 0) ex.response.putHeader("retry-after", Integer.toString(retryAfter));
             error(ex, dialect, failStatus, "emulated failure", "server_error");
             return;
         }

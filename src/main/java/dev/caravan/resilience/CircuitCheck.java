@@ -1,0 +1,43 @@
+package dev.caravan.resilience;
+
+import dev.caravan.api.ExchangeKeys;
+import dev.caravan.config.ModelRoute;
+import dev.caravan.stream.Cancellation;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+
+/**
+ * Router step "circuit-check", right before the lane: a request whose deadline passed (or whose client left)
+ * goes no further, and one for a backend whose circuit is open fails fast with 503 circuit_open instead of waiting
+ * in that backend's lane (the next model of the chain may serve). Notes what the exchange holds before the lane
+ * visit, so a fallback can free the lane's slot (see {@link LaneSlots}).
+ */
+public final class CircuitCheck implements Processor {
+
+    private final CircuitBreakers circuits;
+
+    public CircuitCheck(CircuitBreakers circuits) {
+        this.circuits = circuits;
+    }
+
+    @Override
+    public void process(Exchange exchange) throws Exception {
+        Cancellation cancellation = exchange.getProperty(ExchangeKeys.CANCELLATION, Cancellation.class);
+        Throwable cancelled = cancellation == null ? null : cancellation.reason();
+        if (cancelled instanceof Exception e) {
+            throw e;
+        }
+        String backend = exchange.getProperty(ExchangeKeys.BACKEND, String.class);
+        if (backend != null && circuits.isOpen(backend)) {
+            throw circuits.openError(backend);
+        }
+        if (exchange.getProperty(NextFallback.CHAIN) != null || hasFallbacks(exchange)) {
+            LaneSlots.mark(exchange); // only a request that may leave this lane for another needs the note
+        }
+    }
+
+    private static boolean hasFallbacks(Exchange exchange) {
+        ModelRoute route = exchange.getProperty(ExchangeKeys.MODEL_ROUTE, ModelRoute.class);
+        return route != null && route.config() != null && !route.config().fallbacksOrEmpty().isEmpty();
+    }
+}

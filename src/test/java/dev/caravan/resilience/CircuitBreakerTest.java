@@ -1,0 +1,142 @@
+package dev.caravan.resilience;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import dev.caravan.emulator.UpstreamEmulator;
+import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.RawHttp;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static dev.caravan.resilience.Calls.chat;
+import static dev.caravan.resilience.Calls.errorCode;
+import static dev.caravan.resilience.Calls.health;
+import static dev.caravan.resilience.Calls.lane;
+import static dev.caravan.resilience.Calls.millisSince;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A circuit breaker per backend: it opens on a failure rate (and on slow first bytes), then answers 503
+ * circuit_open at once without calling the upstream, half-opens after its wait and closes on a good probe. Its
+ * state shows in /health, /v1/lanes and /metrics. Each test has its own backend (so its own breaker) and upstream.
+ */
+class CircuitBreakerTest {
+
+    static UpstreamEmulator failing;
+    static UpstreamEmulator picky;
+    static UpstreamEmulator slow;
+    static GatewayInstance gateway;
+
+    @BeforeAll
+    static void start() {
+        failing = UpstreamEmulator.start();
+        picky = UpstreamEmulator.start();
+        slow = UpstreamEmulator.start();
+        gateway = GatewayInstance.builder().config("""
+                backends:
+                  failing: {type: openai, url: "%s"}
+                  picky: {type: openai, url: "%s"}
+                  slow: {type: openai, url: "%s"}
+                models:
+                  failing-model: {backend: failing}
+                  picky-model: {backend: picky}
+                  slow-model: {backend: slow}
+                """.formatted(failing.baseUrl(), picky.baseUrl(), slow.baseUrl()))
+                .property("gateway.retry.max-attempts", "1") // one call per request: the breaker counts requests
+                .property("gateway.circuit.minimum-calls", "4")
+                .property("gateway.circuit.sliding-window-size", "4")
+                .property("gateway.circuit.failure-rate-threshold", "50")
+                .property("gateway.circuit.slow-call-rate-threshold", "50")
+                .property("gateway.circuit.slow-call-duration-ms", "300")
+                .property("gateway.circuit.wait-in-open-ms", "1500")
+                .property("gateway.circuit.half-open-calls", "1")
+                .start();
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+        failing.close();
+        picky.close();
+        slow.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        failing.reset();
+        picky.reset();
+        slow.reset();
+    }
+
+    @Test
+    void opensOnFailuresFailsFastWithoutCallingTheUpstreamAndRecoversAfterAProbe() {
+        assertEquals("closed", health(gateway, "failing").path("circuit").asText());
+        failing.failNext(4, 500);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(502, chat(gateway, "failing-model").statusCode());
+        }
+        assertEquals(4, failing.requests());
+        assertEquals("open", health(gateway, "failing").path("circuit").asText());
+        assertEquals("open", lane(gateway, "failing").path("circuit").asText());
+        assertTrue(gateway.get("/metrics").body()
+                        .contains("caravan_circuit_state{backend=\"failing\",state=\"open\"} 1.0"),
+                "the Prometheus gauge shows it");
+
+        long start = System.nanoTime();
+        HttpResponse<String> refused = chat(gateway, "failing-model");
+        assertEquals(503, refused.statusCode(), refused.body());
+        assertEquals("circuit_open", errorCode(refused));
+        long retryAfter = Long.parseLong(refused.headers().firstValue("retry-after").orElse("0"));
+        assertTrue(retryAfter >= 1 && retryAfter <= 2, "seconds until half-open: " + retryAfter);
+        assertTrue(millisSince(start) < 500, "failed fast");
+        assertEquals(4, failing.requests(), "an open circuit does not call the upstream");
+
+        assertTrue(UpstreamEmulator.await(() -> "half_open".equals(health(gateway, "failing").path("circuit").asText()),
+                Duration.ofSeconds(5)), "half-open after the open wait");
+        HttpResponse<String> probe = chat(gateway, "failing-model");
+        assertEquals(200, probe.statusCode(), probe.body());
+        assertEquals(5, failing.requests(), "the probe reached the upstream");
+        assertEquals("closed", health(gateway, "failing").path("circuit").asText(), "a good probe closes it");
+        assertEquals(200, chat(gateway, "failing-model").statusCode(), "traffic flows again");
+        assertTrue(gateway.get("/metrics").body()
+                .contains("caravan_circuit_state{backend=\"failing\",state=\"closed\"} 1.0"));
+    }
+
+    @Test
+    void badRequestsDoNotOpenIt() {
+        picky.failNext(6, 400);
+        for (int i = 0; i < 6; i++) {
+            assertEquals(400, chat(gateway, "picky-model").statusCode());
+        }
+        assertEquals("closed", health(gateway, "picky").path("circuit").asText(),
+                "the backend answered; the requests were bad");
+        assertEquals(200, chat(gateway, "picky-model").statusCode());
+        assertEquals(7, picky.requests());
+    }
+
+    @Test
+    void streamsAreJudgedByTheirFirstByteNotTheirLength() throws IOException {
+        // long streams (8 tokens, 120 ms apart: ~0.8 s, past the 300 ms slow-call threshold) with a quick first byte
+        slow.tokenDelayMs(120);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(200, Calls.stream(gateway, "slow-model").status);
+        }
+        assertEquals("closed", health(gateway, "slow").path("circuit").asText(), "long streams are not slow calls");
+
+        // now the first byte itself is slow: the second such call makes half of the last four slow
+        slow.reset().firstTokenDelayMs(400);
+        RawHttp.Response first = Calls.stream(gateway, "slow-model");
+        assertEquals(200, first.status, first.body);
+        assertEquals("closed", health(gateway, "slow").path("circuit").asText(), "one slow call in four");
+        RawHttp.Response second = Calls.stream(gateway, "slow-model");
+        assertEquals(200, second.status, second.body);
+        assertEquals("open", health(gateway, "slow").path("circuit").asText(), "slow first bytes open the circuit");
+        assertEquals(503, chat(gateway, "slow-model").statusCode());
+        assertEquals(2, slow.requests());
+    }
+}
