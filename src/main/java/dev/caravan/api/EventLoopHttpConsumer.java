@@ -29,8 +29,28 @@ import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConsumer;
  */
 public class EventLoopHttpConsumer extends VertxPlatformHttpConsumer {
 
-    public EventLoopHttpConsumer(PlatformHttpEndpoint endpoint, Processor processor, String routerName) {
+    private final ReloadingPaths reloading;
+
+    EventLoopHttpConsumer(PlatformHttpEndpoint endpoint, Processor processor, String routerName,
+                          ReloadingPaths reloading) {
         super(endpoint, processor, List.of(), routerName);
+        this.reloading = reloading;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        reloading.started(servedPath());
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        reloading.stopped(servedPath());
+        super.doStop();
+    }
+
+    private String servedPath() {
+        return getEndpoint().isMatchOnUriPrefix() ? getEndpoint().getPath() + "*" : getEndpoint().getPath();
     }
 
     @Override

@@ -16,14 +16,15 @@ import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 public class EventLoopHttpEngine extends VertxPlatformHttpEngine {
 
     private final AtomicBoolean errorPagesInstalled = new AtomicBoolean();
+    private final ReloadingPaths reloading = new ReloadingPaths();
 
     @Override
     public PlatformHttpConsumer createConsumer(PlatformHttpEndpoint endpoint, Processor processor) {
         String routerName = VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort());
         VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(getCamelContext(), routerName);
         if (router != null && errorPagesInstalled.compareAndSet(false, true)) {
-            RouterErrorPages.install(router);
+            RouterErrorPages.install(router, reloading);
         }
-        return new EventLoopHttpConsumer(endpoint, processor, routerName);
+        return new EventLoopHttpConsumer(endpoint, processor, routerName, reloading);
     }
 }

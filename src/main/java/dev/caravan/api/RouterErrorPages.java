@@ -20,9 +20,11 @@ final class RouterErrorPages {
     private RouterErrorPages() {
     }
 
-    static void install(Router router) {
+    static void install(Router router, ReloadingPaths reloading) {
         router.route().last()
-                .handler(ctx -> reply(ctx, pathKnown(router, ctx.request().path())
+                .handler(ctx -> reply(ctx, reloading.isReloading(ctx.request().path())
+                        ? OpenAiError.overloaded("This endpoint is being reloaded; try again", 1)
+                        : pathKnown(router, ctx.request().path())
                         ? new OpenAiError(405, "invalid_request_error", "method_not_allowed", null,
                                 "Method " + ctx.request().method() + " is not allowed on " + ctx.request().path())
                         : new OpenAiError(404, "invalid_request_error", "unknown_url", null,
@@ -63,7 +65,10 @@ final class RouterErrorPages {
     }
 
     /** "/v1/models/:id" matches "/v1/models/llama3"; a trailing slash is not significant. */
-    private static boolean matches(String pattern, String path) {
+    static boolean matches(String pattern, String path) {
+        if (pattern.endsWith("*")) {
+            return path.startsWith(pattern.substring(0, pattern.length() - 1));
+        }
         String[] want = strip(pattern).split("/");
         String[] got = strip(path).split("/");
         if (want.length != got.length) {
