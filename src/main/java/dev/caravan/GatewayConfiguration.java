@@ -13,6 +13,7 @@ import dev.caravan.backend.BackendCall;
 import dev.caravan.backend.OpenAiAdapter;
 import dev.caravan.backend.Upstreams;
 import dev.caravan.backend.local.LocalAdapter;
+import dev.caravan.config.ApiKeys;
 import dev.caravan.config.BackendType;
 import dev.caravan.config.Defaults;
 import dev.caravan.config.GatewayConfigLoader;
@@ -22,7 +23,10 @@ import dev.caravan.hooks.RequestIdHook;
 import dev.caravan.hooks.RequestValidator;
 import dev.caravan.hooks.UsageCost;
 import dev.caravan.lane.LaneRegistry;
+import dev.caravan.limits.TrafficControl;
+import dev.caravan.resilience.Resilience;
 import dev.caravan.state.RedisConnection;
+import dev.caravan.tasks.Tasks;
 import dev.caravan.observe.MetricsScrape;
 import dev.caravan.observe.RequestMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -96,13 +100,22 @@ public class GatewayConfiguration implements CamelConfiguration {
                 .register(BackendType.TGI, new dev.caravan.backend.TgiAdapter(upstreams))
                 .register(BackendType.LOCAL, new LocalAdapter(vertx, localTokenDelayMillis));
         registry.bind("adapters", adapters);
-        registry.bind("backendCall", new BackendCall(adapters, vertx));
+        // retries, a circuit breaker per backend, fallbacks and the request deadline: requestDeadline, circuitCheck,
+        // nextFallback, circuitBreakers
+        Resilience resilience = Resilience.bind(camel, config, vertx);
+        registry.bind("backendCall", new BackendCall(adapters, vertx, resilience.circuits(), resilience.retries()));
 
         registry.bind("requestId", new RequestIdHook());
         registry.bind("requestValidator", new RequestValidator());
         registry.bind("modelRouter", new ModelRouter(config));
         registry.bind("usageCost", new UsageCost());
         registry.bind("errorReply", new ErrorReply());
+        // keys (gateway.yaml + API_KEYS_JSON), ADMIN_API_KEY, per-key rate limits: apiKeyAuth, modelAccess,
+        // adminAuth, rateLimit, tokenSettlement
+        ApiKeys apiKeys = TrafficControl.bind(camel, config, vertx, redis);
+        // background tasks and the dead-letter queue (memory, or Redis): taskEnqueue, taskStatus, the tasks-worker
+        // steps, deadLetterRecord (the dead-letter route), deadLetterList, deadLetterReplay
+        Tasks.install(camel, vertx, redis);
 
         // camel-micrometer finds this registry by its name and adds route metrics to it
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -111,12 +124,13 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
         registry.bind("requestMetrics", new RequestMetrics(meters));
         registry.bind("metricsScrape", new MetricsScrape(meters));
+        resilience.circuits().observe(meters);
 
         LaneRegistry lanes = new LaneRegistry(camel, vertx);
         registry.bind("lanes", lanes);
         registry.bind("modelListing", new ModelListing(config, adapters));
-        registry.bind("laneView", new LaneView(config, lanes));
-        registry.bind("healthReport", new HealthReport(config, lanes, redis));
+        registry.bind("laneView", new LaneView(config, lanes, resilience.circuits()));
+        registry.bind("healthReport", new HealthReport(config, lanes, redis, resilience.circuits()));
 
         ServerScaleOut scaleOut = new ServerScaleOut();
         camel.addStartupListener(new StartupListener() {
@@ -134,7 +148,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                 scaleOut.start(context, vertx, serverEventLoops > 0 ? serverEventLoops
                         : Runtime.getRuntime().availableProcessors(), serverHost);
                 config.watch(vertx, configPollMillis);
-                if (config.config().keys().isEmpty()) {
+                if (apiKeys.authOff()) {
                     LOG.warn("No API keys are configured: AUTH IS OFF, anyone who reaches this port may use it");
                 }
             }

@@ -35,12 +35,18 @@ public final class ExchangeKeys {
     public static final String KEY = "CaravanKey";
     /** The request's priority in the lanes (a Priority): x-priority header, else the key's tier. */
     public static final String PRIORITY = "CaravanPriority";
+    /** True once adminAuth let the request through to an admin endpoint. */
+    public static final String ADMIN = "CaravanAdmin";
     /** The OpenAiError the request ended with, once the error route handled it. */
     public static final String ERROR = "CaravanError";
     /** System.nanoTime() when the first byte of the upstream reply reached the gateway. */
     public static final String UPSTREAM_FIRST_BYTE_NANOS = "CaravanUpstreamFirstByteNanos";
     /** System.nanoTime() when the upstream call was sent. */
     public static final String UPSTREAM_SENT_NANOS = "CaravanUpstreamSentNanos";
+    /** System.nanoTime() by which the whole request must be done (PIPELINE_TIMEOUT_SECONDS); absent: none. */
+    public static final String DEADLINE_NANOS = "CaravanDeadlineNanos";
+    /** Upstream calls made for the request so far (an Integer): retries and fallbacks included. */
+    public static final String ATTEMPTS = "CaravanAttempts";
 
     private ExchangeKeys() {
     }

@@ -8,6 +8,7 @@ import dev.caravan.config.LiveConfig;
 import dev.caravan.lane.LaneGate;
 import dev.caravan.lane.LaneRegistry;
 import dev.caravan.openai.Json;
+import dev.caravan.resilience.CircuitBreakers;
 import dev.caravan.state.RedisConnection;
 import io.vertx.core.Future;
 import org.apache.camel.AsyncCallback;
@@ -24,11 +25,13 @@ public final class HealthReport extends AsyncProcessorSupport {
     private final LiveConfig config;
     private final LaneRegistry lanes;
     private final RedisConnection redis;
+    private final CircuitBreakers circuits;
 
-    public HealthReport(LiveConfig config, LaneRegistry lanes, RedisConnection redis) {
+    public HealthReport(LiveConfig config, LaneRegistry lanes, RedisConnection redis, CircuitBreakers circuits) {
         this.config = config;
         this.lanes = lanes;
         this.redis = redis;
+        this.circuits = circuits;
     }
 
     @Override
@@ -40,7 +43,8 @@ public final class HealthReport extends AsyncProcessorSupport {
             health.put("status", up == null || up ? "ok" : "degraded");
             ObjectNode backends = health.putObject("backends");
             Map<String, LaneGate> gates = lanes.gates();
-            config.config().backends().forEach((name, backend) -> backends.set(name, backend(backend, gates.get(name))));
+            config.config().backends().forEach((name, backend) -> backends.set(name,
+                    backend(backend, gates.get(name)).put("circuit", circuits.state(name))));
             ObjectNode state = health.putObject("state");
             state.put("store", redis == null ? "memory" : "redis");
             if (redis != null) {

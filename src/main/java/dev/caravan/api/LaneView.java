@@ -10,6 +10,7 @@ import dev.caravan.lane.LaneGate;
 import dev.caravan.lane.LaneRegistry;
 import dev.caravan.lane.Priority;
 import dev.caravan.openai.Json;
+import dev.caravan.resilience.CircuitBreakers;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
@@ -18,10 +19,12 @@ public final class LaneView implements Processor {
 
     private final LiveConfig config;
     private final LaneRegistry lanes;
+    private final CircuitBreakers circuits;
 
-    public LaneView(LiveConfig config, LaneRegistry lanes) {
+    public LaneView(LiveConfig config, LaneRegistry lanes, CircuitBreakers circuits) {
         this.config = config;
         this.lanes = lanes;
+        this.circuits = circuits;
     }
 
     @Override
@@ -33,7 +36,7 @@ public final class LaneView implements Processor {
         config.config().backends().forEach((name, backend) -> {
             LaneGate gate = gates.get(name);
             if (gate != null) {
-                data.add(lane(name, backend, gate));
+                data.add(lane(name, backend, gate).put("circuit", circuits.state(name)));
             }
         });
         exchange.getMessage().setBody(list);

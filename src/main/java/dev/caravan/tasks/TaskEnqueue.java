@@ -1,0 +1,95 @@
+package dev.caravan.tasks;
+
+import java.net.URI;
+import java.util.Locale;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.api.ExchangeKeys;
+import dev.caravan.api.ReplyHeaders;
+import dev.caravan.openai.Json;
+import dev.caravan.openai.OpenAiError;
+import dev.caravan.openai.Operation;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.AsyncProcessorSupport;
+
+/**
+ * Last step of POST /tasks/enqueue, once the request passed the same checks as a chat request (pre-hooks, model
+ * lookup): takes it as a task and answers 202 {@code {"id":"task_…","status":"queued"}} at once. The task runs
+ * later, without a stream; its optional {@code callback_url} (http or https) receives the finished task.
+ */
+final class TaskEnqueue extends AsyncProcessorSupport {
+
+    private final TaskStore store;
+    private final Runnable onEnqueued;
+
+    /** @param onEnqueued told after each task is queued (Redis: this instance's claimer looks at once) */
+    TaskEnqueue(TaskStore store, Runnable onEnqueued) {
+        this.store = store;
+        this.onEnqueued = onEnqueued;
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        Task task;
+        try {
+            ObjectNode request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
+            Object operation = exchange.getProperty(ExchangeKeys.OPERATION);
+            task = newTask(TaskOwner.of(exchange), operation instanceof Operation op ? op : Operation.CHAT, request);
+        } catch (RuntimeException e) {
+            exchange.setException(e);
+            callback.done(true);
+            return true;
+        }
+        return AsyncSteps.completeWhen(store.enqueue(task).andThen(ar -> {
+            if (ar.succeeded()) {
+                accepted(exchange, task);
+                onEnqueued.run();
+            } else {
+                exchange.setException(ar.cause());
+            }
+        }), callback);
+    }
+
+    /** A task of this request: callback_url taken out (and checked), never a stream. */
+    static Task newTask(TaskOwner owner, Operation operation, ObjectNode request) {
+        ObjectNode copy = request.deepCopy();
+        String callbackUrl = callbackUrl(copy.remove("callback_url"));
+        if (operation != Operation.EMBEDDINGS) {
+            copy.put("stream", false);
+            copy.remove("stream_options"); // OpenAI refuses stream_options without a stream
+        }
+        return new Task(Task.newId("task_"), owner.id(), owner.name(), operation, copy, callbackUrl,
+                System.currentTimeMillis() / 1000);
+    }
+
+    static void accepted(Exchange exchange, Task task) {
+        ObjectNode body = Json.object();
+        body.put("id", task.id());
+        body.put("object", "task");
+        body.put("status", TaskState.QUEUED);
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
+        ReplyHeaders.set(exchange, "location", "/tasks/" + task.id());
+        exchange.getMessage().setBody(body);
+    }
+
+    private static String callbackUrl(JsonNode value) {
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            throw OpenAiError.invalidRequest("callback_url", "'callback_url' must be a string (an http or https URL)");
+        }
+        try {
+            URI uri = URI.create(value.asText().trim());
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
+                return uri.toString();
+            }
+        } catch (IllegalArgumentException e) {
+            // fall through to the error
+        }
+        throw OpenAiError.invalidRequest("callback_url", "'callback_url' must be an absolute http or https URL");
+    }
+}

@@ -1,0 +1,115 @@
+package dev.caravan.tasks;
+
+import dev.caravan.state.RedisConnection;
+import io.vertx.core.Vertx;
+import org.apache.camel.CamelContext;
+import org.apache.camel.StartupListener;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.EventNotifierSupport;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Background tasks and the dead-letter queue: binds the beans routes/80-tasks.camel.yaml and the dead-letter
+ * route use, in memory or, with REDIS_URL, in Redis, and runs what goes on beside the routes (the Redis claimer,
+ * lease renewals and reaper; the expiry of finished tasks in memory).
+ */
+public final class Tasks {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Tasks.class);
+
+    private Tasks() {
+    }
+
+    /** @param redis the shared Redis, or null for memory */
+    public static void install(CamelContext camel, Vertx vertx, RedisConnection redis) throws Exception {
+        TaskSettings settings = TaskSettings.from(camel);
+        WorkerQueue workerQueue = new WorkerQueue(camel, TaskSettings.WORKER_QUEUE);
+        TaskStore store;
+        DeadLetterStore deadLetters;
+        RedisTaskFeeder feeder = null;
+        MemoryTaskStore memory = null;
+        if (redis != null) {
+            RedisTaskStore redisStore = new RedisTaskStore(redis, vertx, settings.queueName(), settings.leaseMillis(),
+                    settings.ttlSeconds(), settings.queueSize(), settings.redisTimeoutMillis());
+            store = redisStore;
+            deadLetters = new RedisDeadLetters(redis, vertx, settings.dlqName(), settings.dlqSize(),
+                    settings.redisTimeoutMillis());
+            feeder = new RedisTaskFeeder(redisStore, vertx, workerQueue, settings);
+        } else {
+            memory = new MemoryTaskStore(workerQueue, vertx, settings.ttlSeconds());
+            store = memory;
+            deadLetters = new MemoryDeadLetters(settings.dlqSize());
+        }
+        RedisTaskFeeder claimer = feeder;
+        Runnable onEnqueued = claimer == null ? () -> { } : claimer::poke;
+        TaskCallbacks callbacks = new TaskCallbacks(vertx, settings.callbackTimeoutMillis());
+        TaskRun run = new TaskRun(camel, vertx, store, settings);
+        TaskSettle settle = new TaskSettle(store, deadLetters, callbacks, settings);
+
+        Registry registry = camel.getRegistry();
+        registry.bind("taskEnqueue", new TaskEnqueue(store, onEnqueued));
+        registry.bind("taskStatus", new TaskStatus(store));
+        registry.bind("taskSlots", new TaskSlots(settings.workers(), claimer == null ? id -> { } : claimer::released));
+        registry.bind("taskRun", run);
+        registry.bind("taskSettle", settle);
+        registry.bind("deadLetterRecord", new DeadLetterRecord(deadLetters));
+        registry.bind("deadLetterList", new DeadLetterList(deadLetters));
+        registry.bind("deadLetterReplay", new DeadLetterReplay(deadLetters, store, onEnqueued));
+
+        MemoryTaskStore states = memory;
+        camel.addStartupListener(new StartupListener() {
+            @Override
+            public void onCamelContextStarted(CamelContext context, boolean alreadyStarted) {
+                // the claimer starts once the worker route runs (below)
+            }
+
+            @Override
+            public void onCamelContextFullyStarted(CamelContext context, boolean alreadyStarted) {
+                if (claimer != null) {
+                    claimer.start();
+                } else {
+                    LOG.info("Tasks in memory: {} worker slots, queue of {}; tasks do not survive a restart "
+                            + "(set REDIS_URL for that)", settings.workerEnabled() ? settings.workers() : 0,
+                            settings.queueSize());
+                }
+            }
+        });
+        long sweepTimer = states == null ? -1
+                : vertx.setPeriodic(Math.min(60_000, settings.ttlSeconds() * 1000), id -> states.sweep());
+        // at the start of a shutdown, before routes wait for their in-flight exchanges: stop claiming, and give the
+        // running tasks back (with Redis another instance runs them at once) instead of waiting for them
+        camel.getManagementStrategy().addEventNotifier(new EventNotifierSupport() {
+            @Override
+            public void notify(CamelEvent event) {
+                if (event instanceof CamelEvent.CamelContextStoppingEvent) {
+                    if (claimer != null) {
+                        claimer.stop();
+                    }
+                    settle.stopping();
+                    run.cancelAll();
+                }
+            }
+
+            @Override
+            public boolean isEnabled(CamelEvent event) {
+                return event instanceof CamelEvent.CamelContextStoppingEvent;
+            }
+        });
+        camel.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                if (claimer != null) {
+                    claimer.stop();
+                }
+                if (sweepTimer >= 0) {
+                    vertx.cancelTimer(sweepTimer);
+                }
+                workerQueue.close();
+                callbacks.close();
+            }
+        });
+    }
+}

@@ -1,0 +1,278 @@
+package dev.caravan.tasks;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.emulator.UpstreamEmulator;
+import dev.caravan.openai.Json;
+import dev.caravan.support.GatewayInstance;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import static dev.caravan.tasks.TaskPolling.awaitStatus;
+import static dev.caravan.tasks.TaskPolling.get;
+import static dev.caravan.tasks.TaskPolling.post;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * What background tasks and the DLQ promise, whatever holds them (memory, Redis): real HTTP against a gateway with
+ * keys (alice, bob) and an admin key, an OpenAI-compatible emulator upstream, a callback receiver.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class TaskContract {
+
+    static final String ALICE = "alice-key-0123456789";
+    static final String BOB = "bob-key-0123456789";
+    static final String ADMIN = "admin-key-0123456789";
+    static final Duration DEADLINE = Duration.ofSeconds(30);
+    static final int DLQ_SIZE = 5;
+
+    UpstreamEmulator upstream;
+    GatewayInstance gateway;
+    CallbackReceiver callbacks;
+
+    /** Adds what this store needs (e.g. gateway.redis-url) to a gateway being built. */
+    abstract GatewayInstance.Builder store(GatewayInstance.Builder builder);
+
+    @BeforeAll
+    void start() {
+        upstream = UpstreamEmulator.start();
+        callbacks = new CallbackReceiver();
+        gateway = store(builder(upstream)).start();
+    }
+
+    @AfterAll
+    void stop() {
+        gateway.close();
+        upstream.close();
+        callbacks.close();
+    }
+
+    @BeforeEach
+    void healthyUpstream() {
+        upstream.reset();
+    }
+
+    static GatewayInstance.Builder builder(UpstreamEmulator upstream) {
+        return GatewayInstance.builder().config("""
+                        backends:
+                          emu: {type: openai, url: "%s"}
+                        models:
+                          task-model: {backend: emu}
+                        keys:
+                          - {key: %s, name: alice, models: ["*"]}
+                          - {key: %s, name: bob, models: ["*"]}
+                        """.formatted(upstream.baseUrl(), ALICE, BOB))
+                .property("gateway.admin-api-key", ADMIN)
+                .property("gateway.retry.max-attempts", "2")
+                .property("gateway.retry.base-delay-ms", "1")
+                .property("gateway.retry.max-delay-ms", "5")
+                // the circuit breaker is another test's subject: here it must not open on the failures we make
+                .property("gateway.circuit.sliding-window-size", "10000")
+                .property("gateway.circuit.minimum-calls", "10000")
+                .property("gateway.task-retry-backoff-ms", "50")
+                .property("gateway.task-max-attempts", "3")
+                .property("gateway.dlq-size", Integer.toString(DLQ_SIZE));
+    }
+
+    @Test
+    void anEnqueuedTaskRunsThroughThePipelineToDone() throws Exception {
+        HttpResponse<String> accepted = post(gateway, "/tasks/enqueue", ALICE, """
+                {"model":"task-model","stream":true,"stream_options":{"include_usage":true},
+                 "callback_url":"%s","messages":[{"role":"user","content":"a background question"}]}"""
+                .formatted(callbacks.url("/done")));
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        JsonNode task = Json.MAPPER.readTree(accepted.body());
+        String id = task.get("id").asText();
+        assertTrue(id.startsWith("task_"), id);
+        assertEquals("queued", task.get("status").asText());
+        assertEquals("/tasks/" + id, accepted.headers().firstValue("location").orElse(null));
+
+        JsonNode done = awaitStatus(gateway, id, ALICE, Set.of("done", "failed"), DEADLINE);
+        assertEquals("done", done.get("status").asText(), done.toString());
+        assertEquals("chat.completion", done.at("/result/object").asText(), done.toString());
+        assertEquals(UpstreamEmulator.DEFAULT_REPLY, done.at("/result/choices/0/message/content").asText());
+        assertTrue(done.get("error").isNull(), done.toString());
+
+        // what reached the upstream: the task's request as JSON, never a stream, without the callback
+        io.vertx.core.json.JsonObject sent = upstream.lastRequestBody();
+        assertEquals(false, sent.getBoolean("stream"));
+        assertFalse(sent.containsKey("callback_url"), sent.encode());
+        assertEquals("a background question",
+                sent.getJsonArray("messages").getJsonObject(0).getString("content"));
+        assertTrue(upstream.lastRequestHeaders().getOrDefault("x-request-id", "").startsWith(id),
+                upstream.lastRequestHeaders().toString());
+
+        CallbackReceiver.Call call = callbacks.await("/done", 10_000);
+        assertNotNull(call, "the callback_url received the finished task");
+        assertEquals(id, call.body().get("id").asText());
+        assertEquals("done", call.body().get("status").asText());
+        assertEquals(UpstreamEmulator.DEFAULT_REPLY, call.body().at("/result/choices/0/message/content").asText());
+
+        // a key sees its own tasks only; no key at all is a 401
+        assertEquals(404, get(gateway, "/tasks/" + id, BOB).statusCode());
+        assertEquals(401, get(gateway, "/tasks/" + id, null).statusCode());
+        assertEquals(404, get(gateway, "/tasks/task_unknown", ALICE).statusCode());
+    }
+
+    @Test
+    void badInputIsRefusedAtEnqueue() throws Exception {
+        HttpResponse<String> noMessages = post(gateway, "/tasks/enqueue", ALICE, "{\"model\":\"task-model\"}");
+        assertEquals(400, noMessages.statusCode(), noMessages.body());
+        assertEquals("messages", Json.MAPPER.readTree(noMessages.body()).at("/error/param").asText());
+
+        HttpResponse<String> notJson = post(gateway, "/tasks/enqueue", ALICE, "{\"model\":");
+        assertEquals(400, notJson.statusCode(), notJson.body());
+
+        HttpResponse<String> unknownModel = post(gateway, "/tasks/enqueue", ALICE,
+                "{\"model\":\"no-such-model\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        assertEquals(404, unknownModel.statusCode(), unknownModel.body());
+        assertEquals("model_not_found", Json.MAPPER.readTree(unknownModel.body()).at("/error/code").asText());
+
+        HttpResponse<String> badCallback = post(gateway, "/tasks/enqueue", ALICE,
+                "{\"model\":\"task-model\",\"callback_url\":\"ftp://example.com/x\","
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        assertEquals(400, badCallback.statusCode(), badCallback.body());
+        assertEquals("callback_url", Json.MAPPER.readTree(badCallback.body()).at("/error/param").asText());
+
+        HttpResponse<String> noKey = post(gateway, "/tasks/enqueue", null,
+                "{\"model\":\"task-model\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        assertEquals(401, noKey.statusCode(), noKey.body());
+        assertEquals(0, upstream.requests(), "nothing refused at enqueue reached the upstream");
+    }
+
+    @Test
+    void aTaskThatKeepsFailingIsRetriedThenFailsIntoTheDlq() throws Exception {
+        upstream.failNext(100_000, 503);
+        String marker = "doomed " + UUID.randomUUID();
+        HttpResponse<String> accepted = post(gateway, "/tasks/enqueue", ALICE, """
+                {"model":"task-model","callback_url":"%s",
+                 "messages":[{"role":"user","content":"%s"}]}"""
+                .formatted(callbacks.urlWithCredentials("hook", "s3cret", "/failed?token=t0ken"), marker));
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        String id = Json.MAPPER.readTree(accepted.body()).get("id").asText();
+
+        JsonNode failed = awaitStatus(gateway, id, ALICE, Set.of("done", "failed"), DEADLINE);
+        assertEquals("failed", failed.get("status").asText(), failed.toString());
+        assertEquals("upstream_error", failed.at("/error/type").asText(), failed.toString());
+        assertEquals(3, failed.get("attempts").asInt(), failed.toString());
+        assertTrue(failed.get("result").isNull());
+        assertEquals(3 * 2, upstream.requests(), "3 task attempts of 2 upstream calls each");
+
+        CallbackReceiver.Call call = callbacks.await("/failed", 10_000);
+        assertNotNull(call, "the callback_url received the failed task");
+        assertEquals("failed", call.body().get("status").asText());
+        assertEquals("Basic " + Base64.getEncoder().encodeToString("hook:s3cret".getBytes()),
+                call.headers().get("authorization"), "credentials in the callback URL become Basic auth");
+
+        JsonNode entry = deadLetter(marker);
+        assertEquals("alice", entry.get("key_name").asText());
+        assertEquals("task-model", entry.get("model").asText());
+        assertEquals("emu", entry.get("backend").asText());
+        assertEquals(3, entry.get("attempts").asInt());
+        assertEquals("upstream_error", entry.at("/error/type").asText(), entry.toString());
+        assertTrue(entry.get("id").asText().startsWith("dlq_"));
+        assertTrue(Math.abs(entry.get("created").asLong() - System.currentTimeMillis() / 1000) < 120);
+        assertFalse(entry.get("request").has("callback_url"), "a callback URL with credentials is not kept");
+        assertFalse(entry.toString().contains("s3cret") || entry.toString().contains("t0ken"), entry.toString());
+
+        // the DLQ is the admin's: a normal key gets 403, none 401
+        assertEquals(403, get(gateway, "/tasks/dlq", ALICE).statusCode());
+        assertEquals(401, get(gateway, "/tasks/dlq", null).statusCode());
+    }
+
+    @Test
+    void aFailedRequestIsKeptWithoutSecretsAndReplaysAsATask() throws Exception {
+        upstream.failNext(100_000, 500);
+        String marker = "replay me " + UUID.randomUUID();
+        HttpResponse<String> failed = post(gateway, "/v1/chat/completions", ALICE, """
+                {"model":"task-model","api_key":"sk-leaked-1","metadata":{"Authorization":"Bearer leaked-2","tag":"t"},
+                 "messages":[{"role":"user","content":"%s"}]}""".formatted(marker));
+        assertEquals(502, failed.statusCode(), failed.body());
+        assertEquals("upstream_error", Json.MAPPER.readTree(failed.body()).at("/error/type").asText());
+
+        JsonNode entry = deadLetter(marker);
+        assertEquals("alice", entry.get("key_name").asText());
+        assertEquals("task-model", entry.get("model").asText());
+        assertEquals("emu", entry.get("backend").asText());
+        assertEquals(2, entry.get("attempts").asInt(), "upstream calls made (gateway.retry.max-attempts)");
+        assertEquals(2, upstream.requests());
+        assertFalse(entry.get("request").has("api_key"), entry.toString());
+        assertFalse(entry.toString().contains("leaked"), entry.toString());
+        assertEquals("t", entry.at("/request/metadata/tag").asText(), "the rest of the request is kept");
+        assertEquals(Set.of("id", "created", "key_name", "model", "backend", "error", "attempts", "request"),
+                fieldNames(entry));
+
+        upstream.failNext(0, 500); // healthy again
+        HttpResponse<String> replay = post(gateway, "/tasks/dlq/" + entry.get("id").asText() + "/replay", ADMIN, "");
+        assertEquals(202, replay.statusCode(), replay.body());
+        JsonNode task = Json.MAPPER.readTree(replay.body());
+        assertEquals("queued", task.get("status").asText());
+        String id = task.get("id").asText();
+        assertTrue(id.startsWith("task_"), id);
+
+        // the replayed task belongs to the key that sent the request
+        JsonNode done = awaitStatus(gateway, id, ALICE, Set.of("done", "failed"), DEADLINE);
+        assertEquals("done", done.get("status").asText(), done.toString());
+        assertEquals(UpstreamEmulator.DEFAULT_REPLY, done.at("/result/choices/0/message/content").asText());
+        assertEquals(marker, upstream.lastRequestBody().getJsonArray("messages").getJsonObject(0).getString("content"));
+        assertEquals(404, get(gateway, "/tasks/" + id, BOB).statusCode());
+
+        HttpResponse<String> unknown = post(gateway, "/tasks/dlq/dlq_nope/replay", ADMIN, "");
+        assertEquals(404, unknown.statusCode(), unknown.body());
+        assertEquals("invalid_request_error", Json.MAPPER.readTree(unknown.body()).at("/error/type").asText());
+        assertEquals(403, post(gateway, "/tasks/dlq/" + entry.get("id").asText() + "/replay", ALICE, "").statusCode());
+    }
+
+    @Test
+    void theDlqKeepsTheNewestEntriesFirst() throws Exception {
+        upstream.failNext(100_000, 502);
+        List<String> markers = new ArrayList<>();
+        for (int i = 0; i < DLQ_SIZE + 2; i++) {
+            String marker = "bounded " + i + " " + UUID.randomUUID();
+            markers.add(marker);
+            assertEquals(502, post(gateway, "/v1/chat/completions", BOB,
+                    "{\"model\":\"task-model\",\"messages\":[{\"role\":\"user\",\"content\":\"" + marker + "\"}]}")
+                    .statusCode());
+        }
+        JsonNode data = Json.MAPPER.readTree(get(gateway, "/tasks/dlq", ADMIN).body()).get("data");
+        assertEquals(DLQ_SIZE, data.size(), "the DLQ holds the newest gateway.dlq-size entries");
+        for (int i = 0; i < DLQ_SIZE; i++) {
+            assertEquals(markers.get(markers.size() - 1 - i), data.get(i).at("/request/messages/0/content").asText());
+            assertEquals("bob", data.get(i).get("key_name").asText());
+        }
+    }
+
+    /** The DLQ entry whose request's first message is {@code marker}, as the admin lists it. */
+    JsonNode deadLetter(String marker) throws Exception {
+        HttpResponse<String> list = get(gateway, "/tasks/dlq", ADMIN);
+        assertEquals(200, list.statusCode(), list.body());
+        JsonNode body = Json.MAPPER.readTree(list.body());
+        assertEquals("list", body.get("object").asText());
+        for (JsonNode entry : body.get("data")) {
+            if (marker.equals(entry.at("/request/messages/0/content").asText())) {
+                return entry;
+            }
+        }
+        return fail("no DLQ entry for '" + marker + "' in " + list.body());
+    }
+
+    private static Set<String> fieldNames(JsonNode node) {
+        Set<String> names = new java.util.HashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.caravan.tasks;
+
+import java.time.Duration;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.openai.Json;
+import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.RedisServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import static dev.caravan.tasks.TaskPolling.awaitStatus;
+import static dev.caravan.tasks.TaskPolling.get;
+import static dev.caravan.tasks.TaskPolling.post;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Tasks and the DLQ in a real Redis, shared by every instance on it. */
+class TasksInRedisTest extends TaskContract {
+
+    RedisServer redis;
+
+    @Override
+    GatewayInstance.Builder store(GatewayInstance.Builder builder) {
+        if (redis == null) {
+            redis = RedisServer.start();
+        }
+        return builder.property("gateway.redis-url", redis.url());
+    }
+
+    @AfterAll
+    void stopRedis() {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @Test
+    void instancesShareOneQueueStatesAndDlq() throws Exception {
+        // an instance that only accepts tasks: another instance's worker runs them
+        try (GatewayInstance acceptOnly = store(builder(upstream))
+                .property("gateway.task-worker-enabled", "false").start()) {
+            var accepted = post(acceptOnly, "/tasks/enqueue", ALICE,
+                    "{\"model\":\"task-model\",\"messages\":[{\"role\":\"user\",\"content\":\"shared\"}]}");
+            assertEquals(202, accepted.statusCode(), accepted.body());
+            String id = Json.MAPPER.readTree(accepted.body()).get("id").asText();
+            JsonNode done = awaitStatus(acceptOnly, id, ALICE, Set.of("done", "failed"), Duration.ofSeconds(30));
+            assertEquals("done", done.get("status").asText(), done.toString());
+            assertEquals(done.toString(), Json.MAPPER.readTree(get(gateway, "/tasks/" + id, ALICE).body()).toString());
+            assertEquals(get(gateway, "/tasks/dlq", ADMIN).body(), get(acceptOnly, "/tasks/dlq", ADMIN).body());
+        }
+    }
+}
