@@ -38,7 +38,8 @@ public record Resilience(CircuitBreakers circuits, RetryPolicy retries) {
 
         if (settings.minimumCalls() > settings.slidingWindowSize()) {
             LOG.warn("gateway.circuit.minimum-calls ({}) is larger than gateway.circuit.sliding-window-size ({}): "
-                    + "the circuits never open", settings.minimumCalls(), settings.slidingWindowSize());
+                    + "a circuit judges as soon as its window is full (resilience4j caps the minimum at the window)",
+                    settings.minimumCalls(), settings.slidingWindowSize());
         }
         CircuitBreakers circuits = new CircuitBreakers(vertx, settings);
         circuits.apply(config.catalog());

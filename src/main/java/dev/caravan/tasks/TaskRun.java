@@ -110,6 +110,8 @@ final class TaskRun extends AsyncProcessorSupport {
         if (key != null) {
             exchange.setProperty(ExchangeKeys.KEY, key); // the auth step trusts a key the gateway set itself
         }
+        // the request was counted in its key's bucket when the task was accepted (also the anonymous one, auth off)
+        exchange.setProperty(dev.caravan.hooks.RateLimit.REQUEST_COUNTED, true);
         exchange.setProperty(TASK_ID, task.id());
         exchange.setProperty(DeadLetterRecord.NO_DEAD_LETTER, true); // the settle step records exhausted tasks once
         Cancellation cancellation = new Cancellation();
