@@ -88,8 +88,10 @@ final class Exchange {
         }
         response.setStatusCode(status);
         if (contentType != null) response.putHeader(HttpHeaders.CONTENT_TYPE, contentType);
-        response.end(body);
+        // out of flight before the last bytes leave: a client on another core may read them and send its next
+        // request to another of our event loops before a count taken after end() would run
         finish();
+        response.end(body);
     }
 
     /** Streams frames: headers and frames up to the first token after firstTokenDelayMs, then tokenDelayMs per token. */
@@ -134,8 +136,8 @@ final class Exchange {
                 return;
             }
         }
+        finish(); // before end(), for the same reason as in respond()
         response.end();
-        finish();
     }
 
     /** cutAfterTokens: drop the TCP connection without the terminating chunk, as a crashing upstream would. */
