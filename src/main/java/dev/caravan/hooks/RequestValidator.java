@@ -82,7 +82,7 @@ public final class RequestValidator implements Processor {
             }
         } catch (JsonProcessingException e) {
             throw OpenAiError.invalidRequest(null, "We could not parse the JSON body of your request: "
-                    + e.getOriginalMessage());
+                    + parseProblem(e));
         } catch (IOException e) {
             throw OpenAiError.invalidRequest(null, "The request body could not be read");
         }
@@ -90,6 +90,20 @@ public final class RequestValidator implements Processor {
             return object;
         }
         throw OpenAiError.invalidRequest(null, "The request body must be a JSON object");
+    }
+
+    /** Jackson's own words without its parser internals ("start marker at [Source: REDACTED ...]"). */
+    private static String parseProblem(JsonProcessingException e) {
+        String problem = e.getOriginalMessage();
+        int internals = problem.indexOf(" (start marker");
+        if (internals < 0) {
+            internals = problem.indexOf("\n");
+        }
+        if (internals > 0) {
+            problem = problem.substring(0, internals);
+        }
+        return e.getLocation() == null ? problem
+                : problem + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
     }
 
     private static void validateChat(ObjectNode request) {
