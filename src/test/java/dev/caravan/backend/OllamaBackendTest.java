@@ -10,12 +10,10 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
-import dev.caravan.openai.Json;
-import dev.caravan.support.GatewayInstance;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
+import dev.caravan.support.Calls;
+import dev.caravan.support.EmulatedGateway;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -36,42 +34,25 @@ class OllamaBackendTest {
             + "\"description\":\"Weather of a city\",\"parameters\":{\"type\":\"object\","
             + "\"properties\":{\"location\":{\"type\":\"string\"}},\"required\":[\"location\"]}}}]";
 
-    private static UpstreamEmulator emulator;
-    private static GatewayInstance gateway;
-
-    @BeforeAll
-    static void start() {
-        emulator = UpstreamEmulator.start();
-        gateway = GatewayInstance.builder().config("""
-                backends:
-                  gpu: {type: ollama, url: "%s", max-concurrent: 4}
-                  slow: {type: ollama, url: "%s", timeout-seconds: 1}
-                models:
-                  llama3.2: {backend: gpu, upstream-model: "llama3.2:latest"}
-                  nomic: {backend: gpu, upstream-model: "nomic-embed-text"}
-                  "gpu/*": {backend: gpu}
-                  patient: {backend: slow, upstream-model: "llama3.2:latest"}
-                """.formatted(emulator.baseUrl(), emulator.baseUrl()))
-                // the failure tests must not open the circuit for the tests after them (see CircuitBreakerTest)
-                .property("gateway.circuit.minimum-calls", "1000")
-                .property("gateway.circuit.sliding-window-size", "1000")
-                .start();
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-        emulator.close();
-    }
-
-    @BeforeEach
-    void resetEmulator() {
-        emulator.reset();
-    }
+    @RegisterExtension
+    static final EmulatedGateway env = EmulatedGateway.withConfig(url -> """
+            backends:
+              gpu: {type: ollama, url: "%s", max-concurrent: 4}
+              slow: {type: ollama, url: "%s", timeout-seconds: 1}
+            models:
+              llama3.2: {backend: gpu, upstream-model: "llama3.2:latest"}
+              nomic: {backend: gpu, upstream-model: "nomic-embed-text"}
+              "gpu/*": {backend: gpu}
+              patient: {backend: slow, upstream-model: "llama3.2:latest"}
+            """.formatted(url, url))
+            // the failure tests must not open the circuit for the tests after them (see CircuitBreakerTest)
+            .property("gateway.circuit.minimum-calls", "1000")
+            .property("gateway.circuit.sliding-window-size", "1000");
 
     @Test
     void chatIsTranslatedBothWays() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
+                "{\"model\":\"llama3.2\"," + MESSAGES
                 + ",\"max_tokens\":5,\"temperature\":0.2,\"seed\":7,\"stop\":\"END\"}");
 
         assertEquals(200, response.statusCode(), response.body());
@@ -84,7 +65,7 @@ class OllamaBackendTest {
         assertEquals("length", body.at("/choices/0/finish_reason").asText()); // num_predict cut it
         assertEquals(json("{\"prompt_tokens\":5,\"completion_tokens\":5,\"total_tokens\":10}"), body.get("usage"));
 
-        assertEquals("/api/chat", emulator.lastRequestPath());
+        assertEquals("/api/chat", env.upstream().lastRequestPath());
         assertEquals(json("{\"model\":\"llama3.2:latest\"," + MESSAGES + ",\"stream\":false,"
                 + "\"options\":{\"num_predict\":5,\"temperature\":0.2,\"seed\":7,\"stop\":[\"END\"]}}"), upstreamBody());
     }
@@ -92,18 +73,19 @@ class OllamaBackendTest {
     @Test
     void responseFormatBecomesOllamaFormat() throws Exception {
         String schema = "{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\"}}}";
-        gateway.postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES
+        env.gateway().postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES
                 + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"a\",\"schema\":" + schema + "}}}");
         assertEquals(json(schema), upstreamBody().get("format"));
 
-        gateway.postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES
+        env.gateway().postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES
                 + ",\"response_format\":{\"type\":\"json_object\"}}");
         assertEquals("json", upstreamBody().get("format").asText());
     }
 
     @Test
     void streamFollowsTheContractWithOllamasCounts() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
+                "{\"model\":\"llama3.2\"," + MESSAGES
                 + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
 
         assertEquals(200, response.statusCode(), response.body());
@@ -131,7 +113,7 @@ class OllamaBackendTest {
 
     @Test
     void streamWithoutIncludeUsageHasNoUsageChunk() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions",
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
                 "{\"model\":\"llama3.2\"," + MESSAGES + ",\"stream\":true}");
 
         List<String> events = sseData(response.body());
@@ -147,7 +129,7 @@ class OllamaBackendTest {
 
     @Test
     void ndjsonEndpointStreamsOneChunkALine() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions/stream",
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions/stream",
                 "{\"model\":\"llama3.2\"," + MESSAGES + ",\"stream_options\":{\"include_usage\":true}}");
 
         assertEquals(200, response.statusCode(), response.body());
@@ -163,7 +145,7 @@ class OllamaBackendTest {
 
     @Test
     void toolCallsRoundTripWithoutStream() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions", toolRequest(false));
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions", toolRequest(false));
 
         assertEquals(200, response.statusCode(), response.body());
         JsonNode upstream = upstreamBody();
@@ -186,7 +168,7 @@ class OllamaBackendTest {
 
     @Test
     void toolCallsRoundTripInAStream() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions", toolRequest(true));
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions", toolRequest(true));
 
         List<String> events = sseData(response.body());
         assertEquals("[DONE]", events.get(events.size() - 1));
@@ -203,12 +185,12 @@ class OllamaBackendTest {
 
     @Test
     void embeddingsAsFloatsAndAsBase64() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/embeddings",
+        HttpResponse<String> response = env.gateway().postJson("/v1/embeddings",
                 "{\"model\":\"nomic\",\"input\":[\"a b\",\"c\"]}");
 
         assertEquals(200, response.statusCode(), response.body());
         assertEquals(json("{\"model\":\"nomic-embed-text\",\"input\":[\"a b\",\"c\"]}"), upstreamBody());
-        assertEquals("/api/embed", emulator.lastRequestPath());
+        assertEquals("/api/embed", env.upstream().lastRequestPath());
         JsonNode floats = json(response.body());
         assertEquals("list", floats.get("object").asText());
         assertEquals("nomic", floats.get("model").asText());
@@ -218,7 +200,7 @@ class OllamaBackendTest {
         assertEquals(1, floats.at("/data/1/index").asInt());
         assertEquals(8, floats.at("/data/0/embedding").size());
 
-        JsonNode encoded = json(gateway.postJson("/v1/embeddings",
+        JsonNode encoded = json(env.gateway().postJson("/v1/embeddings",
                 "{\"model\":\"nomic\",\"input\":[\"a b\",\"c\"],\"encoding_format\":\"base64\"}").body());
         for (int i = 0; i < 2; i++) {
             ByteBuffer bytes = ByteBuffer.wrap(Base64.getDecoder().decode(encoded.at("/data/" + i + "/embedding").asText()))
@@ -233,11 +215,11 @@ class OllamaBackendTest {
 
     @Test
     void legacyCompletionsAreServedThroughChat() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/completions",
+        HttpResponse<String> response = env.gateway().postJson("/v1/completions",
                 "{\"model\":\"llama3.2\",\"prompt\":\"say hi\",\"max_tokens\":3}");
 
         assertEquals(200, response.statusCode(), response.body());
-        assertEquals("/api/chat", emulator.lastRequestPath());
+        assertEquals("/api/chat", env.upstream().lastRequestPath());
         assertEquals(json("[{\"role\":\"user\",\"content\":\"say hi\"}]"), upstreamBody().get("messages"));
         assertEquals(3, upstreamBody().at("/options/num_predict").asInt());
         JsonNode body = json(response.body());
@@ -246,7 +228,7 @@ class OllamaBackendTest {
         assertEquals("length", body.at("/choices/0/finish_reason").asText());
         assertEquals(json("{\"prompt_tokens\":2,\"completion_tokens\":3,\"total_tokens\":5}"), body.get("usage"));
 
-        List<String> events = sseData(gateway.postJson("/v1/completions",
+        List<String> events = sseData(env.gateway().postJson("/v1/completions",
                 "{\"model\":\"llama3.2\",\"prompt\":\"say hi\",\"stream\":true}").body());
         assertEquals("[DONE]", events.get(events.size() - 1));
         StringBuilder text = new StringBuilder();
@@ -259,8 +241,8 @@ class OllamaBackendTest {
 
     @Test
     void aStreamCutUpstreamEndsWithAnErrorEventAndNoDone() throws Exception {
-        emulator.cutAfterTokens(2);
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions",
+        env.upstream().cutAfterTokens(2);
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
                 "{\"model\":\"llama3.2\"," + MESSAGES + ",\"stream\":true}");
 
         assertEquals(200, response.statusCode()); // the stream had begun: the status was already sent
@@ -274,29 +256,30 @@ class OllamaBackendTest {
 
     @Test
     void anUpstreamFailureIsA502WithAnOpenAiError() throws Exception {
-        emulator.failNext(3, 500); // every attempt (gateway.retry.max-attempts) fails
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES + "}");
+        env.upstream().failNext(3, 500); // every attempt (gateway.retry.max-attempts) fails
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
+                "{\"model\":\"llama3.2\"," + MESSAGES + "}");
         assertUpstreamError(response);
 
-        emulator.failNext(3, 500);
-        assertUpstreamError(gateway.postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES
+        env.upstream().failNext(3, 500);
+        assertUpstreamError(env.gateway().postJson("/v1/chat/completions", "{\"model\":\"llama3.2\"," + MESSAGES
                 + ",\"stream\":true}")); // before the stream opened, a failure is still a plain error reply
     }
 
     @Test
     void anUpstreamThatNeverAnswersIsAbortedAtTheDeadline() throws Exception {
-        emulator.hangNext(1);
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions",
+        env.upstream().hangNext(1);
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
                 "{\"model\":\"patient\"," + MESSAGES + ",\"stream\":true}");
 
         assertEquals(504, response.statusCode(), response.body());
         assertEquals("deadline_exceeded", json(response.body()).at("/error/code").asText());
-        assertTrue(emulator.awaitClientAborts(1, Duration.ofSeconds(5)), "the upstream request was reset");
+        assertTrue(env.upstream().awaitClientAborts(1, Duration.ofSeconds(5)), "the upstream request was reset");
     }
 
     @Test
     void prefixModelsListWhatOllamaHas() throws Exception {
-        JsonNode models = json(gateway.get("/v1/models").body());
+        JsonNode models = json(env.gateway().get("/v1/models").body());
         List<String> ids = new ArrayList<>();
         models.get("data").forEach(m -> ids.add(m.get("id").asText()));
         assertTrue(ids.contains("gpu/llama3.2:latest"), ids.toString());
@@ -324,7 +307,7 @@ class OllamaBackendTest {
     }
 
     private static JsonNode upstreamBody() {
-        return json(emulator.lastRequestBodyText());
+        return json(env.upstream().lastRequestBodyText());
     }
 
     /** The data of each SSE event, in order; every event must be a "data: " line. */
@@ -352,10 +335,6 @@ class OllamaBackendTest {
     }
 
     static JsonNode json(String text) {
-        try {
-            return Json.MAPPER.readTree(text);
-        } catch (java.io.IOException e) {
-            throw new AssertionError("not JSON: " + text, e);
-        }
+        return Calls.json(text);
     }
 }

@@ -7,11 +7,9 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
-import dev.caravan.support.GatewayInstance;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
+import dev.caravan.support.EmulatedGateway;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static dev.caravan.backend.OllamaBackendTest.chunks;
 import static dev.caravan.backend.OllamaBackendTest.content;
@@ -35,41 +33,25 @@ class TgiBackendTest {
             + "<|im_start|>user\nsay hi please<|im_end|>\n<|im_start|>assistant\n";
     private static final String REPLY = UpstreamEmulator.DEFAULT_REPLY; // 8 tokens
 
-    private static UpstreamEmulator emulator;
-    private static GatewayInstance gateway;
-
-    @BeforeAll
-    static void start() {
-        emulator = UpstreamEmulator.start();
-        gateway = GatewayInstance.builder().config("""
-                backends:
-                  tgi: {type: tgi, url: "%s", max-concurrent: 4}
-                  slow: {type: tgi, url: "%s", timeout-seconds: 1}
-                models:
-                  mistral: {backend: tgi}
-                  "tgi/*": {backend: tgi}
-                  patient: {backend: slow}
-                """.formatted(emulator.baseUrl(), emulator.baseUrl())).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-        emulator.close();
-    }
-
-    @BeforeEach
-    void resetEmulator() {
-        emulator.reset();
-    }
+    @RegisterExtension
+    static final EmulatedGateway env = EmulatedGateway.withConfig(url -> """
+            backends:
+              tgi: {type: tgi, url: "%s", max-concurrent: 4}
+              slow: {type: tgi, url: "%s", timeout-seconds: 1}
+            models:
+              mistral: {backend: tgi}
+              "tgi/*": {backend: tgi}
+              patient: {backend: slow}
+            """.formatted(url, url));
 
     @Test
     void chatBecomesAChatMlPromptAndTheReplyAChatCompletion() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions", "{\"model\":\"mistral\"," + MESSAGES
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
+                "{\"model\":\"mistral\"," + MESSAGES
                 + ",\"max_tokens\":5,\"temperature\":0,\"top_p\":1,\"seed\":3}");
 
         assertEquals(200, response.statusCode(), response.body());
-        assertEquals("/generate", emulator.lastRequestPath());
+        assertEquals("/generate", env.upstream().lastRequestPath());
         // temperature 0 and top_p 1 mean "no change" and TGI refuses both, so they are left out
         assertEquals(json("{\"inputs\":" + quote(PROMPT) + ",\"parameters\":{\"max_new_tokens\":5,\"seed\":3,"
                 + "\"stop\":[\"<|im_end|>\"],\"details\":true,\"decoder_input_details\":false,"
@@ -84,11 +66,12 @@ class TgiBackendTest {
 
     @Test
     void streamFollowsTheContractWithTgisCounts() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions", "{\"model\":\"mistral\"," + MESSAGES
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
+                "{\"model\":\"mistral\"," + MESSAGES
                 + ",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"temperature\":0.7}");
 
         assertEquals(200, response.statusCode(), response.body());
-        assertEquals("/generate_stream", emulator.lastRequestPath());
+        assertEquals("/generate_stream", env.upstream().lastRequestPath());
         assertEquals(512, upstreamBody().at("/parameters/max_new_tokens").asInt());
         assertEquals(0.7, upstreamBody().at("/parameters/temperature").asDouble());
         List<String> events = sseData(response.body());
@@ -104,7 +87,7 @@ class TgiBackendTest {
 
     @Test
     void streamWithoutIncludeUsageHasNoUsageChunk() throws Exception {
-        String body = gateway.postJson("/v1/chat/completions",
+        String body = env.gateway().postJson("/v1/chat/completions",
                 "{\"model\":\"mistral\"," + MESSAGES + ",\"stream\":true}").body();
 
         List<String> events = sseData(body);
@@ -117,15 +100,16 @@ class TgiBackendTest {
 
     @Test
     void theStopSequenceTgiKeepsIsCut() throws Exception {
-        emulator.reply("one two END three"); // TGI stops at "END " and returns it in the text
+        env.upstream().reply("one two END three"); // TGI stops at "END " and returns it in the text
         String request = "{\"model\":\"mistral\"," + MESSAGES + ",\"stop\":[\"END\"]";
 
-        JsonNode whole = json(gateway.postJson("/v1/chat/completions", request + "}").body());
+        JsonNode whole = json(env.gateway().postJson("/v1/chat/completions", request + "}").body());
         assertEquals(json("[\"<|im_end|>\",\"END\"]"), upstreamBody().at("/parameters/stop"));
         assertEquals("one two ", whole.at("/choices/0/message/content").asText());
         assertEquals("stop", whole.at("/choices/0/finish_reason").asText());
 
-        List<String> events = sseData(gateway.postJson("/v1/chat/completions", request + ",\"stream\":true}").body());
+        List<String> events = sseData(env.gateway().postJson("/v1/chat/completions",
+                request + ",\"stream\":true}").body());
         assertEquals("[DONE]", events.get(events.size() - 1));
         List<JsonNode> chunks = chunks(events.subList(0, events.size() - 1));
         assertEquals("one two ", content(chunks));
@@ -134,27 +118,28 @@ class TgiBackendTest {
 
     @Test
     void stopsBeyondTgisFourAreAppliedByTheGateway() throws Exception {
-        emulator.reply("one two three four five six");
+        env.upstream().reply("one two three four five six");
         String request = "{\"model\":\"mistral\"," + MESSAGES + ",\"stop\":[\"x1\",\"x2\",\"x3\",\"four\"]";
 
-        List<String> events = sseData(gateway.postJson("/v1/chat/completions", request + ",\"stream\":true}").body());
+        List<String> events = sseData(env.gateway().postJson("/v1/chat/completions",
+                request + ",\"stream\":true}").body());
         assertEquals(json("[\"<|im_end|>\",\"x1\",\"x2\",\"x3\"]"), upstreamBody().at("/parameters/stop"));
         assertEquals("[DONE]", events.get(events.size() - 1));
         List<JsonNode> chunks = chunks(events.subList(0, events.size() - 1));
         assertEquals("one two three ", content(chunks));
         assertEquals("stop", chunks.get(chunks.size() - 1).at("/choices/0/finish_reason").asText());
 
-        JsonNode whole = json(gateway.postJson("/v1/chat/completions", request + "}").body());
+        JsonNode whole = json(env.gateway().postJson("/v1/chat/completions", request + "}").body());
         assertEquals("one two three ", whole.at("/choices/0/message/content").asText());
     }
 
     @Test
     void legacyCompletionsGoToTgiAsTheyAre() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/completions",
+        HttpResponse<String> response = env.gateway().postJson("/v1/completions",
                 "{\"model\":\"mistral\",\"prompt\":\"Once upon a time\",\"max_tokens\":4}");
 
         assertEquals(200, response.statusCode(), response.body());
-        assertEquals("/generate", emulator.lastRequestPath());
+        assertEquals("/generate", env.upstream().lastRequestPath());
         assertEquals("Once upon a time", upstreamBody().get("inputs").asText());
         assertFalse(upstreamBody().get("parameters").has("stop"));
         JsonNode body = json(response.body());
@@ -170,11 +155,11 @@ class TgiBackendTest {
 
     @Test
     void legacyCompletionsStreamAsTextCompletionChunks() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/completions", "{\"model\":\"mistral\","
+        HttpResponse<String> response = env.gateway().postJson("/v1/completions", "{\"model\":\"mistral\","
                 + "\"prompt\":\"Once upon a time\",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
 
         assertEquals(200, response.statusCode(), response.body());
-        assertEquals("/generate_stream", emulator.lastRequestPath());
+        assertEquals("/generate_stream", env.upstream().lastRequestPath());
         List<String> events = sseData(response.body());
         assertEquals("[DONE]", events.get(events.size() - 1));
         List<JsonNode> chunks = chunks(events.subList(0, events.size() - 1));
@@ -196,8 +181,8 @@ class TgiBackendTest {
 
     @Test
     void aStreamCutUpstreamEndsWithAnErrorEventAndNoDone() throws Exception {
-        emulator.cutAfterTokens(2);
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions",
+        env.upstream().cutAfterTokens(2);
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
                 "{\"model\":\"mistral\"," + MESSAGES + ",\"stream\":true}");
 
         assertEquals(200, response.statusCode());
@@ -210,8 +195,9 @@ class TgiBackendTest {
 
     @Test
     void anUpstreamFailureIsA502WithAnOpenAiError() throws Exception {
-        emulator.failNext(3, 500); // every attempt (gateway.retry.max-attempts) fails
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions", "{\"model\":\"mistral\"," + MESSAGES + "}");
+        env.upstream().failNext(3, 500); // every attempt (gateway.retry.max-attempts) fails
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
+                "{\"model\":\"mistral\"," + MESSAGES + "}");
 
         assertEquals(502, response.statusCode(), response.body());
         JsonNode error = json(response.body()).get("error");
@@ -223,29 +209,31 @@ class TgiBackendTest {
 
     @Test
     void anUpstreamThatNeverAnswersIsAbortedAtTheDeadline() throws Exception {
-        emulator.hangNext(1);
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions", "{\"model\":\"patient\"," + MESSAGES + "}");
+        env.upstream().hangNext(1);
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
+                "{\"model\":\"patient\"," + MESSAGES + "}");
 
         assertEquals(504, response.statusCode(), response.body());
         assertEquals("deadline_exceeded", json(response.body()).at("/error/code").asText());
-        assertTrue(emulator.awaitClientAborts(1, Duration.ofSeconds(5)), "the upstream request was reset");
+        assertTrue(env.upstream().awaitClientAborts(1, Duration.ofSeconds(5)), "the upstream request was reset");
     }
 
     @Test
     void embeddingsAreRefused() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/embeddings", "{\"model\":\"mistral\",\"input\":\"hi\"}");
+        HttpResponse<String> response = env.gateway().postJson("/v1/embeddings",
+                "{\"model\":\"mistral\",\"input\":\"hi\"}");
 
         assertEquals(400, response.statusCode(), response.body());
         JsonNode error = json(response.body()).get("error");
         assertEquals("invalid_request_error", error.get("type").asText());
         assertEquals("model", error.get("param").asText());
         assertEquals("TGI backends do not serve embeddings", error.get("message").asText());
-        assertTrue(emulator.requestBodies().isEmpty(), "no upstream call was made");
+        assertTrue(env.upstream().requestBodies().isEmpty(), "no upstream call was made");
     }
 
     @Test
     void prefixModelsListTheModelTgiServes() throws Exception {
-        JsonNode models = json(gateway.get("/v1/models").body());
+        JsonNode models = json(env.gateway().get("/v1/models").body());
         List<String> ids = new ArrayList<>();
         models.get("data").forEach(m -> ids.add(m.get("id").asText()));
         assertTrue(ids.contains("tgi/emu-tgi"), ids.toString());
@@ -264,7 +252,7 @@ class TgiBackendTest {
     }
 
     private static JsonNode upstreamBody() {
-        return json(emulator.lastRequestBodyText());
+        return json(env.upstream().lastRequestBodyText());
     }
 
     private static String quote(String text) {

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.openai.Json;
+import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
@@ -60,11 +61,7 @@ class HotReloadTest {
     }
 
     static HttpResponse<String> chat(GatewayInstance gateway, String model) {
-        return gateway.send(HttpRequest.newBuilder(gateway.uri("/v1/chat/completions")).timeout(TIMEOUT)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model
-                        + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"))
-                .build());
+        return gateway.send(Calls.chatRequest(gateway, Calls.body(model, "hello")).timeout(TIMEOUT).build());
     }
 
     static HttpResponse<String> get(GatewayInstance gateway, String path) {
@@ -221,6 +218,8 @@ class HotReloadTest {
             HttpResponse<String> after = awaitWhileRewriting(api, edited, () -> get(gateway, "/"),
                     r -> r.statusCode() == 200 && r.body().contains("caravan-edited"));
             assertEquals("ok", Json.MAPPER.readTree(after.body()).path("status").asText(), after.body());
+            // one write can fire the watcher more than once: wait until no api route restarted for a while
+            awaitRoutesSettled(gateway);
             assertEquals(200, get(gateway, "/v1").statusCode());
 
             // the lanes (a Java-side template instantiation) survived the reload, and chat goes through them
@@ -250,6 +249,15 @@ class HotReloadTest {
             HttpResponse<String> chatAfter = chat(gateway, "caravan-echo");
             assertEquals(200, chatAfter.statusCode(), chatAfter.body());
         }
+    }
+
+    /** Waits until every api route has run for 1.5 s without a restart, so no reload is still under way. */
+    static void awaitRoutesSettled(GatewayInstance gateway) {
+        awaitValue("api routes running for 1.5 s without a reload",
+                () -> gateway.camel().getRoutes().stream()
+                        .filter(r -> r.getRouteId().startsWith("api-"))
+                        .mapToLong(org.apache.camel.Route::getUptimeMillis).min().orElse(0),
+                uptime -> uptime >= 1500, Duration.ofSeconds(30));
     }
 
     /**

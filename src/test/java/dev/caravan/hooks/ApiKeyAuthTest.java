@@ -7,6 +7,7 @@ import java.time.Duration;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.openai.Json;
+import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.AfterAll;
@@ -82,14 +83,7 @@ class ApiKeyAuthTest {
     }
 
     static HttpResponse<String> chat(GatewayInstance g, String model, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(g.uri("/v1/chat/completions")).timeout(TIMEOUT)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model
-                        + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi there\"}]}"));
-        for (int i = 0; i < headers.length; i += 2) {
-            request.header(headers[i], headers[i + 1]);
-        }
-        return g.send(request.build());
+        return g.send(Calls.chatRequest(g, Calls.body(model, "hi there"), headers).timeout(TIMEOUT).build());
     }
 
     static HttpResponse<String> get(GatewayInstance g, String path, String... headers) {

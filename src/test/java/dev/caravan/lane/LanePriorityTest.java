@@ -1,7 +1,5 @@
 package dev.caravan.lane;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,12 +9,12 @@ import java.util.concurrent.CompletableFuture;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.openai.Json;
+import dev.caravan.support.Calls;
+import dev.caravan.support.EmulatedGateway;
 import dev.caravan.support.GatewayInstance;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,39 +22,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Waiting requests are served high before normal before low, first come first served within a priority. */
 class LanePriorityTest {
 
-    static UpstreamEmulator upstream;
-    static GatewayInstance gateway;
-
-    @BeforeAll
-    static void start() {
-        upstream = UpstreamEmulator.start();
-        gateway = GatewayInstance.builder().config("""
-                backends:
-                  gpu: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 10}
-                  tiny: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 2}
-                models:
-                  m: {backend: gpu}
-                  t: {backend: tiny}
-                """.formatted(upstream.baseUrl())).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-        upstream.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        upstream.reset();
-    }
+    @RegisterExtension
+    static final EmulatedGateway env = EmulatedGateway.withConfig(url -> """
+            backends:
+              gpu: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 10}
+              tiny: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 2}
+            models:
+              m: {backend: gpu}
+              t: {backend: tiny}
+            """.formatted(url));
 
     @Test
     void waitersAreServedByPriorityThenArrival() {
-        upstream.firstTokenDelayMs(150);
+        env.upstream().firstTokenDelayMs(150);
         List<CompletableFuture<HttpResponse<String>>> replies = new ArrayList<>();
         replies.add(send("m", "blocker", null));
-        assertTrue(upstream.awaitInFlight(1, Duration.ofSeconds(5)));
+        assertTrue(env.upstream().awaitInFlight(1, Duration.ofSeconds(5)));
         String[][] arrivals = {{"low-1", "low"}, {"normal-1", "normal"}, {"high-1", "high"}, {"low-2", "low"},
             {"high-2", "HIGH"}, {"normal-2", null}};
         for (int i = 0; i < arrivals.length; i++) {
@@ -67,18 +48,18 @@ class LanePriorityTest {
         }
         replies.forEach(reply -> assertEquals(200, reply.join().statusCode()));
         List<String> served = new ArrayList<>();
-        for (JsonObject body : upstream.requestBodies()) {
+        for (JsonObject body : env.upstream().requestBodies()) {
             served.add(body.getJsonArray("messages").getJsonObject(0).getString("content"));
         }
         assertEquals(List.of("blocker", "high-1", "high-2", "normal-1", "normal-2", "low-1", "low-2"), served);
-        assertEquals(1, upstream.maxInFlight());
+        assertEquals(1, env.upstream().maxInFlight());
     }
 
     @Test
     void aHigherPriorityRequestTakesTheNewestLowerPlaceInAFullQueue() {
-        upstream.firstTokenDelayMs(300);
+        env.upstream().firstTokenDelayMs(300);
         CompletableFuture<HttpResponse<String>> blocker = send("t", "blocker", "high");
-        assertTrue(upstream.awaitInFlight(1, Duration.ofSeconds(5)));
+        assertTrue(env.upstream().awaitInFlight(1, Duration.ofSeconds(5)));
         CompletableFuture<HttpResponse<String>> low1 = send("t", "low-1", "low");
         assertTrue(UpstreamEmulator.await(() -> waiting("tiny") == 1, Duration.ofSeconds(5)));
         CompletableFuture<HttpResponse<String>> low2 = send("t", "low-2", "low");
@@ -98,7 +79,7 @@ class LanePriorityTest {
 
     @Test
     void theLanesViewShowsSlotsWaitersAndWaits() throws Exception {
-        JsonNode lanes = Json.MAPPER.readTree(gateway.get("/v1/lanes").body());
+        JsonNode lanes = Json.MAPPER.readTree(env.gateway().get("/v1/lanes").body());
         assertEquals("list", lanes.get("object").asText());
         JsonNode gpu = null;
         for (JsonNode lane : lanes.get("data")) {
@@ -114,27 +95,12 @@ class LanePriorityTest {
     }
 
     private static int waiting(String backend) {
-        try {
-            for (JsonNode lane : Json.MAPPER.readTree(gateway.get("/v1/lanes").body()).get("data")) {
-                if (lane.get("backend").asText().equals(backend)) {
-                    return lane.at("/waiting/total").asInt();
-                }
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-        return -1;
+        return Calls.lane(env.gateway(), backend).at("/waiting/total").asInt(-1);
     }
 
     private static CompletableFuture<HttpResponse<String>> send(String model, String content, String priority) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
-                .timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model
-                        + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}"));
-        if (priority != null) {
-            request.header("x-priority", priority);
-        }
-        return gateway.http().sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
+        GatewayInstance gateway = env.gateway();
+        return Calls.sendAsync(gateway, Calls.chatRequest(gateway, Calls.body(model, content), "x-priority", priority)
+                .timeout(Duration.ofSeconds(30)));
     }
 }

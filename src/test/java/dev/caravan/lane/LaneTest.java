@@ -1,7 +1,5 @@
 package dev.caravan.lane;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,15 +8,14 @@ import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
-import dev.caravan.openai.Json;
-import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.Calls;
+import dev.caravan.support.EmulatedGateway;
 import dev.caravan.support.RawHttp;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
+import static dev.caravan.support.Calls.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,46 +25,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LaneTest {
 
-    static UpstreamEmulator upstream;
-    static GatewayInstance gateway;
-
-    @BeforeAll
-    static void start() {
-        upstream = UpstreamEmulator.start();
-        gateway = GatewayInstance.builder().config("""
-                backends:
-                  wide: {type: openai, url: "%1$s", max-concurrent: 2, queue-size: 50}
-                  narrow: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 1, queue-timeout-seconds: 30}
-                  hurried: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 5, queue-timeout-seconds: 1}
-                models:
-                  wide-model: {backend: wide}
-                  narrow-model: {backend: narrow}
-                  hurried-model: {backend: hurried}
-                """.formatted(upstream.baseUrl())).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-        upstream.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        upstream.reset();
-    }
+    @RegisterExtension
+    static final EmulatedGateway env = EmulatedGateway.withConfig(url -> """
+            backends:
+              wide: {type: openai, url: "%1$s", max-concurrent: 2, queue-size: 50}
+              narrow: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 1, queue-timeout-seconds: 30}
+              hurried: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 5, queue-timeout-seconds: 1}
+            models:
+              wide-model: {backend: wide}
+              narrow-model: {backend: narrow}
+              hurried-model: {backend: hurried}
+            """.formatted(url));
 
     @AfterEach
     void drained() {
         // every test leaves the lanes empty, or the next one would measure its leftovers
-        assertTrue(UpstreamEmulator.await(() -> upstream.inFlight() == 0 && lane("wide").path("in_flight").asInt() == 0
-                && lane("narrow").path("in_flight").asInt() == 0 && lane("hurried").path("in_flight").asInt() == 0,
+        assertTrue(UpstreamEmulator.await(() -> env.upstream().inFlight() == 0
+                && lane("wide").path("in_flight").asInt() == 0 && lane("narrow").path("in_flight").asInt() == 0
+                && lane("hurried").path("in_flight").asInt() == 0,
                 Duration.ofSeconds(10)), "lanes did not drain");
     }
 
     @Test
     void neverMoreThanMaxConcurrentCallsReachTheUpstream() {
-        upstream.tokenDelayMs(20);
+        env.upstream().tokenDelayMs(20);
         List<CompletableFuture<HttpResponse<String>>> replies = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             replies.add(sendAsync("wide-model", i % 2 == 0));
@@ -75,15 +56,15 @@ class LaneTest {
         for (CompletableFuture<HttpResponse<String>> reply : replies) {
             assertEquals(200, reply.join().statusCode());
         }
-        assertEquals(12, upstream.requests());
-        assertEquals(2, upstream.maxInFlight(), "the lane's cap, as the upstream counted it");
+        assertEquals(12, env.upstream().requests());
+        assertEquals(2, env.upstream().maxInFlight(), "the lane's cap, as the upstream counted it");
     }
 
     @Test
     void aFullQueueAnswers503WithRetryAfterAtOnce() {
-        upstream.firstTokenDelayMs(1500);
+        env.upstream().firstTokenDelayMs(1500);
         CompletableFuture<HttpResponse<String>> busy = sendAsync("narrow-model", false);
-        assertTrue(upstream.awaitInFlight(1, Duration.ofSeconds(5)));
+        assertTrue(env.upstream().awaitInFlight(1, Duration.ofSeconds(5)));
         CompletableFuture<HttpResponse<String>> waiting = sendAsync("narrow-model", false);
         assertTrue(UpstreamEmulator.await(() -> lane("narrow").path("waiting").asInt() == 1, Duration.ofSeconds(5)));
 
@@ -95,14 +76,14 @@ class LaneTest {
 
         assertEquals(200, busy.join().statusCode());
         assertEquals(200, waiting.join().statusCode(), "the queued request is served once the slot frees");
-        assertEquals(2, upstream.requests());
+        assertEquals(2, env.upstream().requests());
     }
 
     @Test
     void aWaitLongerThanTheQueueTimeoutAnswers503() {
-        upstream.firstTokenDelayMs(3000);
+        env.upstream().firstTokenDelayMs(3000);
         CompletableFuture<HttpResponse<String>> busy = sendAsync("hurried-model", false);
-        assertTrue(upstream.awaitInFlight(1, Duration.ofSeconds(5)));
+        assertTrue(env.upstream().awaitInFlight(1, Duration.ofSeconds(5)));
         long start = System.nanoTime();
         HttpResponse<String> timedOut = sendAsync("hurried-model", false).join();
         long waitedMillis = (System.nanoTime() - start) / 1_000_000;
@@ -113,57 +94,44 @@ class LaneTest {
 
     @Test
     void aClientThatLeavesAStreamFreesTheSlotAndAbortsTheUpstreamCall() throws Exception {
-        upstream.tokenDelayMs(200);
-        try (RawHttp client = RawHttp.postJson(gateway.port(), "/v1/chat/completions",
+        env.upstream().tokenDelayMs(200);
+        try (RawHttp client = RawHttp.postJson(env.gateway().port(), "/v1/chat/completions",
                 "{\"model\":\"narrow-model\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")) {
             assertEquals(200, client.readHead().status);
             String line;
             do {
                 line = client.readLine();
             } while (line != null && !line.contains("\"content\":\"Hello "));
-            assertTrue(upstream.inFlight() == 1 && lane("narrow").path("in_flight").asInt() == 1);
+            assertTrue(env.upstream().inFlight() == 1 && lane("narrow").path("in_flight").asInt() == 1);
         } // the client disconnects mid-stream
-        assertTrue(upstream.awaitClientAborts(1, Duration.ofSeconds(5)), "the upstream call was aborted");
+        assertTrue(env.upstream().awaitClientAborts(1, Duration.ofSeconds(5)), "the upstream call was aborted");
         assertTrue(UpstreamEmulator.await(() -> lane("narrow").path("in_flight").asInt() == 0, Duration.ofSeconds(5)),
                 "the slot was freed");
-        upstream.tokenDelayMs(0);
+        env.upstream().tokenDelayMs(0);
         assertEquals(200, sendAsync("narrow-model", false).join().statusCode(), "the freed slot serves the next");
     }
 
     @Test
     void aClientThatLeavesWhileQueuedLeavesTheQueue() throws Exception {
-        upstream.firstTokenDelayMs(1500);
+        env.upstream().firstTokenDelayMs(1500);
         CompletableFuture<HttpResponse<String>> busy = sendAsync("narrow-model", false);
-        assertTrue(upstream.awaitInFlight(1, Duration.ofSeconds(5)));
-        try (RawHttp queued = RawHttp.postJson(gateway.port(), "/v1/chat/completions",
+        assertTrue(env.upstream().awaitInFlight(1, Duration.ofSeconds(5)));
+        try (RawHttp queued = RawHttp.postJson(env.gateway().port(), "/v1/chat/completions",
                 "{\"model\":\"narrow-model\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")) {
             assertTrue(UpstreamEmulator.await(() -> lane("narrow").path("waiting").asInt() == 1, Duration.ofSeconds(5)));
         }
         assertTrue(UpstreamEmulator.await(() -> lane("narrow").path("waiting").asInt() == 0, Duration.ofSeconds(5)),
                 "the queue forgot the departed client");
         assertEquals(200, busy.join().statusCode());
-        assertEquals(1, upstream.requests(), "the departed client's request never reached the upstream");
+        assertEquals(1, env.upstream().requests(), "the departed client's request never reached the upstream");
     }
 
     private static CompletableFuture<HttpResponse<String>> sendAsync(String model, boolean stream) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
-                .timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"stream\":" + stream
-                        + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
-                .build();
-        return gateway.http().sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        return Calls.sendAsync(env.gateway(), Calls.chatRequest(env.gateway(), Calls.body(model, stream, "hi"))
+                .timeout(Duration.ofSeconds(30)));
     }
 
     private static JsonNode lane(String backend) {
-        return json(gateway.get("/health").body()).at("/backends/" + backend + "/lane");
-    }
-
-    private static JsonNode json(String body) {
-        try {
-            return Json.MAPPER.readTree(body);
-        } catch (Exception e) {
-            throw new IllegalStateException(body, e);
-        }
+        return json(env.gateway().get("/health").body()).at("/backends/" + backend + "/lane");
     }
 }

@@ -9,6 +9,7 @@ import java.util.concurrent.locks.LockSupport;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.openai.Json;
+import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.RawHttp;
 import org.junit.jupiter.api.AfterAll;
@@ -221,10 +222,8 @@ abstract class RateLimitScenarios {
     }
 
     static HttpResponse<String> chat(GatewayInstance g, String key, int maxTokens) {
-        return g.send(HttpRequest.newBuilder(g.uri("/v1/chat/completions")).timeout(TIMEOUT)
-                .header("Content-Type", "application/json")
-                .header("Authorization", "Bearer " + key)
-                .POST(HttpRequest.BodyPublishers.ofString(body(maxTokens, false))).build());
+        return g.send(Calls.chatRequest(g, body(maxTokens, false), "Authorization", "Bearer " + key)
+                .timeout(TIMEOUT).build());
     }
 
     static String header(HttpResponse<String> response, String name) {

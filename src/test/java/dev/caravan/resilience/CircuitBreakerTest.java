@@ -5,6 +5,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 import dev.caravan.emulator.UpstreamEmulator;
+import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.RawHttp;
 import org.junit.jupiter.api.AfterAll;
@@ -12,11 +13,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import static dev.caravan.resilience.Calls.chat;
-import static dev.caravan.resilience.Calls.errorCode;
-import static dev.caravan.resilience.Calls.health;
-import static dev.caravan.resilience.Calls.lane;
-import static dev.caravan.resilience.Calls.millisSince;
+import static dev.caravan.support.Calls.chat;
+import static dev.caravan.support.Calls.errorCode;
+import static dev.caravan.support.Calls.health;
+import static dev.caravan.support.Calls.lane;
+import static dev.caravan.support.Calls.millisSince;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

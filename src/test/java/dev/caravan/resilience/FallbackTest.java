@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
+import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.RawHttp;
 import org.junit.jupiter.api.AfterAll;
@@ -14,12 +15,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import static dev.caravan.resilience.Calls.chat;
-import static dev.caravan.resilience.Calls.chatAsync;
-import static dev.caravan.resilience.Calls.errorCode;
-import static dev.caravan.resilience.Calls.health;
-import static dev.caravan.resilience.Calls.json;
-import static dev.caravan.resilience.Calls.lane;
+import static dev.caravan.support.Calls.chat;
+import static dev.caravan.support.Calls.chatAsync;
+import static dev.caravan.support.Calls.errorCode;
+import static dev.caravan.support.Calls.health;
+import static dev.caravan.support.Calls.json;
+import static dev.caravan.support.Calls.lane;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -6,14 +6,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.openai.Json;
-import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.EmulatedGateway;
 import dev.caravan.support.RawHttp;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,55 +25,37 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DeadLetterChannelTest {
 
-    static UpstreamEmulator upstream;
-    static GatewayInstance gateway;
-
-    @BeforeAll
-    static void start() {
-        upstream = UpstreamEmulator.start();
-        gateway = GatewayInstance.builder().config("""
-                backends:
-                  emu: {type: openai, url: "%s"}
-                models:
-                  nested-fail: {backend: emu}
-                  nested-ok: {backend: emu}
-                  stream-cut: {backend: emu}
-                """.formatted(upstream.baseUrl()))
-                .property("gateway.retry.base-delay-ms", "1")
-                .property("gateway.retry.max-delay-ms", "5")
-                // the circuit breaker is another test's subject: here it must not open on the failures we make
-                .property("gateway.circuit.sliding-window-size", "10000")
-                .property("gateway.circuit.minimum-calls", "10000")
-                .start();
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-        upstream.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        upstream.reset();
-    }
+    @RegisterExtension
+    static final EmulatedGateway env = EmulatedGateway.withConfig(url -> """
+            backends:
+              emu: {type: openai, url: "%s"}
+            models:
+              nested-fail: {backend: emu}
+              nested-ok: {backend: emu}
+              stream-cut: {backend: emu}
+            """.formatted(url))
+            .property("gateway.retry.base-delay-ms", "1")
+            .property("gateway.retry.max-delay-ms", "5")
+            // the circuit breaker is another test's subject: here it must not open on the failures we make
+            .property("gateway.circuit.sliding-window-size", "10000")
+            .property("gateway.circuit.minimum-calls", "10000");
 
     @Test
     void aFailureInANestedRouteIsAnsweredOnceAndSkipsThePostHooks() throws Exception {
-        upstream.failNext(1000, 500);
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions",
+        env.upstream().failNext(1000, 500);
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
                 "{\"model\":\"nested-fail\",\"messages\":[{\"role\":\"user\",\"content\":\"echo me not\"}]}");
         assertEquals(502, response.statusCode(), response.body());
         JsonNode error = Json.MAPPER.readTree(response.body()).get("error");
         assertEquals("upstream_error", error.get("type").asText(), response.body());
         assertFalse(response.body().contains("echo me not"), "the request must not come back as the reply");
-        assertTrue(upstream.requests() >= 1);
+        assertTrue(env.upstream().requests() >= 1);
 
-        upstream.failNext(0, 500);
-        assertEquals(200, gateway.postJson("/v1/chat/completions",
+        env.upstream().failNext(0, 500);
+        assertEquals(200, env.gateway().postJson("/v1/chat/completions",
                 "{\"model\":\"nested-ok\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").statusCode());
 
-        String metrics = gateway.get("/metrics").body().lines()
+        String metrics = env.gateway().get("/metrics").body().lines()
                 .filter(line -> line.startsWith("caravan_requests_total")).reduce("", (a, b) -> a + b + "\n");
         // requestMetrics runs once per request: in the dead-letter route for the failure, in post-hooks for the
         // success. Had the pipeline gone on into post-hooks after the failure, it would count 2 (or an "ok").
@@ -88,14 +67,14 @@ class DeadLetterChannelTest {
     @Test
     void clientErrorsAreAnsweredButNotKept() throws Exception {
         int before = dlqSize();
-        HttpResponse<String> bad = gateway.postJson("/v1/chat/completions", "{\"model\":\"nested-ok\"}");
+        HttpResponse<String> bad = env.gateway().postJson("/v1/chat/completions", "{\"model\":\"nested-ok\"}");
         assertEquals(400, bad.statusCode(), bad.body());
         assertEquals("messages", Json.MAPPER.readTree(bad.body()).at("/error/param").asText());
-        HttpResponse<String> unknown = gateway.postJson("/v1/chat/completions",
+        HttpResponse<String> unknown = env.gateway().postJson("/v1/chat/completions",
                 "{\"model\":\"no-such-model\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
         assertEquals(404, unknown.statusCode(), unknown.body());
-        upstream.failNext(1000, 400);
-        HttpResponse<String> rejected = gateway.postJson("/v1/chat/completions",
+        env.upstream().failNext(1000, 400);
+        HttpResponse<String> rejected = env.gateway().postJson("/v1/chat/completions",
                 "{\"model\":\"nested-ok\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
         assertEquals(400, rejected.statusCode(), rejected.body());
         assertEquals(before, dlqSize(), "4xx outcomes are the client's, not dead letters");
@@ -103,9 +82,9 @@ class DeadLetterChannelTest {
 
     @Test
     void aStreamCutMidWayEndsWithAnErrorEventAndIsKept() throws Exception {
-        upstream.cutAfterTokens(2);
+        env.upstream().cutAfterTokens(2);
         RawHttp.Response response;
-        try (RawHttp http = RawHttp.postJson(gateway.port(), "/v1/chat/completions",
+        try (RawHttp http = RawHttp.postJson(env.gateway().port(), "/v1/chat/completions",
                 "{\"model\":\"stream-cut\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"cut\"}]}")) {
             response = http.readAll();
         }
@@ -114,14 +93,14 @@ class DeadLetterChannelTest {
         assertTrue(events.get(events.size() - 1).contains("\"error\""), response.body);
         assertFalse(response.body.contains("[DONE]"), response.body);
 
-        JsonNode dlq = Json.MAPPER.readTree(gateway.get("/tasks/dlq").body());
+        JsonNode dlq = Json.MAPPER.readTree(env.gateway().get("/tasks/dlq").body());
         JsonNode entry = dlq.get("data").get(0);
         assertEquals("stream-cut", entry.get("model").asText(), dlq.toString());
         assertTrue(entry.at("/request/stream").asBoolean(), dlq.toString());
     }
 
     private static int dlqSize() throws Exception {
-        HttpResponse<String> list = gateway.get("/tasks/dlq");
+        HttpResponse<String> list = env.gateway().get("/tasks/dlq");
         assertEquals(200, list.statusCode(), list.body());
         JsonNode body = Json.MAPPER.readTree(list.body());
         assertEquals("list", body.get("object").asText());

@@ -1,6 +1,5 @@
 package dev.caravan.tasks;
 
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +14,7 @@ import dev.caravan.lane.LaneGate;
 import dev.caravan.lane.LaneRegistry;
 import dev.caravan.lane.Priority;
 import dev.caravan.openai.Json;
+import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import org.junit.jupiter.api.Test;
 
@@ -65,13 +65,11 @@ class TasksInMemoryTest extends TaskContract {
     }
 
     private static String body(String content) {
-        return "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}";
+        return Calls.body("m", content);
     }
 
     private static CompletableFuture<HttpResponse<String>> send(GatewayInstance gateway, String content) {
-        return gateway.http().sendAsync(HttpRequest.newBuilder(gateway.uri("/v1/chat/completions"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body(content))).build(), HttpResponse.BodyHandlers.ofString());
+        return Calls.sendAsync(gateway, Calls.chatRequest(gateway, body(content)));
     }
 
     @Test
