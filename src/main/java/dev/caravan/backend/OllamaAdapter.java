@@ -34,7 +34,6 @@ import io.vertx.core.streams.ReadStream;
 public final class OllamaAdapter implements BackendAdapter {
 
     private static final CharSequence NDJSON = HttpHeaders.createOptimized("application/x-ndjson");
-    private static final OpenAiError CUT = OpenAiError.upstream("The upstream stream ended before it finished", null);
 
     private final Upstreams upstreams;
 
@@ -89,7 +88,7 @@ public final class OllamaAdapter implements BackendAdapter {
     }
 
     private HttpClient client(UpstreamCall call) {
-        return upstreams.client(call.route().backendName(), call.backend());
+        return upstreams.client(call);
     }
 
     /** Reads the NDJSON lines as they come and pushes OpenAI chunks; runs on the upstream connection's event loop. */
@@ -120,7 +119,7 @@ public final class OllamaAdapter implements BackendAdapter {
                 if (state.finished()) {
                     done.tryComplete();
                 } else {
-                    done.tryFail(CUT); // a cut stream is never a clean end
+                    done.tryFail(UpstreamErrors.CUT); // a cut stream is never a clean end
                 }
             });
         } catch (RuntimeException e) {

@@ -39,7 +39,7 @@ public final class OpenAiAdapter implements BackendAdapter {
     @Override
     public Future<ObjectNode> call(UpstreamCall call) {
         ObjectNode body = upstreamBody(call, false);
-        return UpstreamHttp.postForJson(upstreams.client(call.route().backendName(), call.backend()), call,
+        return UpstreamHttp.postForJson(upstreams.client(call), call,
                 path(call), body).map(reply -> {
                     if (!(reply instanceof ObjectNode object)) {
                         throw OpenAiError.upstream("The upstream answered with JSON that is not an object", null);
@@ -55,7 +55,7 @@ public final class OpenAiAdapter implements BackendAdapter {
     public Future<Void> stream(UpstreamCall call, ChunkSink sink) {
         ObjectNode body = upstreamBody(call, true);
         Promise<Void> done = Promise.promise();
-        UpstreamHttp.post(upstreams.client(call.route().backendName(), call.backend()), call, path(call), body,
+        UpstreamHttp.post(upstreams.client(call), call, path(call), body,
                 EVENT_STREAM).onFailure(done::tryFail).onSuccess(response -> {
                     sink.open();
                     StreamState state = new StreamState();
@@ -90,7 +90,7 @@ public final class OpenAiAdapter implements BackendAdapter {
                         if (state.done || state.sawFinish) {
                             done.tryComplete();
                         } else {
-                            done.tryFail(OpenAiError.upstream("The upstream stream ended before it finished", null));
+                            done.tryFail(UpstreamErrors.CUT);
                         }
                     });
                 });

@@ -36,7 +36,6 @@ public final class TgiAdapter implements BackendAdapter {
 
     private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream");
     private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
-    private static final OpenAiError CUT = OpenAiError.upstream("The upstream stream ended before it finished", null);
 
     private final Upstreams upstreams;
 
@@ -86,7 +85,7 @@ public final class TgiAdapter implements BackendAdapter {
     }
 
     private HttpClient client(UpstreamCall call) {
-        return upstreams.client(call.route().backendName(), call.backend());
+        return upstreams.client(call);
     }
 
     private static void relay(UpstreamCall call, Prompt prompt, ChunkSink sink, HttpClientResponse response,
@@ -123,7 +122,7 @@ public final class TgiAdapter implements BackendAdapter {
                 if (state.finished()) {
                     done.tryComplete();
                 } else {
-                    done.tryFail(CUT); // TGI sends no [DONE]: only the final event marks a clean end
+                    done.tryFail(UpstreamErrors.CUT); // TGI sends no [DONE]: only the final event marks a clean end
                 }
             });
         } catch (RuntimeException e) {

@@ -31,6 +31,9 @@ public final class UpstreamErrors {
 
     private static final Pattern SECONDS = Pattern.compile("\\d{1,9}(\\.\\d{1,6})?");
 
+    /** An upstream stream that ended without its last event: a cut, never a clean end (DESIGN §5). */
+    public static final OpenAiError CUT = OpenAiError.upstream("The upstream stream ended before it finished", null);
+
     private UpstreamErrors() {
     }
 

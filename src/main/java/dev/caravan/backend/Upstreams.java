@@ -24,6 +24,11 @@ public final class Upstreams {
         this.vertx = vertx;
     }
 
+    /** The client for the call's backend on the calling event loop. */
+    public HttpClient client(UpstreamCall call) {
+        return client(call.route().backendName(), call.backend());
+    }
+
     public HttpClient client(String backendName, BackendConfig backend) {
         Key key = new Key(backendName, Thread.currentThread());
         Entry entry = clients.get(key);
