@@ -71,7 +71,7 @@ public class GatewayConfiguration implements CamelConfiguration {
     private String redisUrl;
     @PropertyInject(value = "gateway.server.event-loops", defaultValue = "0")
     private int serverEventLoops;
-    @PropertyInject(value = "camel.server.host", defaultValue = "0.0.0.0")
+    @PropertyInject(value = "camel.server.host", defaultValue = "auto")
     private String serverHost;
 
     @Override
@@ -113,6 +113,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         // keys (gateway.yaml + API_KEYS_JSON), ADMIN_API_KEY, per-key rate limits: apiKeyAuth, modelAccess,
         // adminAuth, rateLimit, tokenSettlement
         ApiKeys apiKeys = TrafficControl.bind(camel, config, vertx, redis);
+        // without HOST, auth off binds loopback only; camel-main reads camel.server.* after this configure()
+        String host = dev.caravan.config.ListenHost.choose(serverHost, apiKeys.authOff());
+        camel.getPropertiesComponent().addOverrideProperty("camel.server.host", host);
         // background tasks and the dead-letter queue (memory, or Redis): taskEnqueue, taskStatus, the tasks-worker
         // steps, deadLetterRecord (the dead-letter route), deadLetterList, deadLetterReplay
         Tasks.install(camel, vertx, redis);
@@ -146,7 +149,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                 lanes.apply(config.catalog());
                 config.onChange(lanes::apply);
                 scaleOut.start(context, vertx, serverEventLoops > 0 ? serverEventLoops
-                        : Runtime.getRuntime().availableProcessors(), serverHost);
+                        : Runtime.getRuntime().availableProcessors(), host);
                 config.watch(vertx, configPollMillis);
                 if (apiKeys.authOff()) {
                     LOG.warn("No API keys are configured: AUTH IS OFF, anyone who reaches this port may use it");

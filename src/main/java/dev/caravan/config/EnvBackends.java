@@ -7,8 +7,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * The env-only set-up (DESIGN §3): each of OLLAMA_URL, VLLM_URL, TGI_URL, LLM_BACKEND_URL, OPENAI_API_KEY and
- * OPENROUTER_API_KEY adds a backend and a prefix model ("ollama/*", ...), unless gateway.yaml already declares
- * a backend of that name.
+ * OPENROUTER_API_KEY adds a backend and a prefix model ("ollama/*", ...). Used only when there is no gateway.yaml.
  */
 final class EnvBackends {
 
@@ -41,6 +40,14 @@ final class EnvBackends {
             models.put(defaultModel, new ModelConfig("ollama", defaultModel, List.of("default"), null, null, null));
         }
     }
+
+    /** The variables that would add a backend, for the WARN that a gateway.yaml makes them ignored. */
+    List<String> declaredVariables() {
+        return VARIABLES.stream().filter(name -> value(name) != null).toList();
+    }
+
+    private static final List<String> VARIABLES = List.of("OLLAMA_URL", "VLLM_URL", "TGI_URL", "LLM_BACKEND_URL",
+            "OPENAI_API_KEY", "OPENROUTER_API_KEY");
 
     private void add(Map<String, BackendConfig> backends, Map<String, ModelConfig> models, String name, String type,
                      String url, String apiKey) {

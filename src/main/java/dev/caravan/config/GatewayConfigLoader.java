@@ -3,7 +3,9 @@ package dev.caravan.config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -11,17 +13,22 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Reads gateway.yaml: env references resolved, unknown keys refused with file, line and key, references between
- * models and backends checked. Then adds what the environment declares ({@link EnvBackends}) and, when no file
- * exists, the built-in local backend.
+ * models and backends checked, two backends on one upstream refused. When no file exists: the built-in local
+ * backend and what the environment declares ({@link EnvBackends}); a file alone says what the backends are.
  */
 public final class GatewayConfigLoader {
 
@@ -50,14 +57,20 @@ public final class GatewayConfigLoader {
         GatewayConfig declared = Files.isRegularFile(file) ? parse(read()) : null;
         Map<String, BackendConfig> backends = new LinkedHashMap<>();
         Map<String, ModelConfig> models = new LinkedHashMap<>();
+        EnvBackends envBackends = new EnvBackends(env);
         if (declared == null) {
             backends.put(LocalModels.BACKEND, new BackendConfig("local", null, null, null, null, null, null));
             models.putAll(LocalModels.models());
+            envBackends.addTo(backends, models);
         } else {
             backends.putAll(declared.backends());
             models.putAll(declared.models());
+            // beside a file they would be second lanes to the same upstreams, each with its own max-concurrent
+            List<String> ignored = envBackends.declaredVariables();
+            if (!ignored.isEmpty()) {
+                LOG.warn("{} exists, so the backends of {} are not added: declare them in the file", file, ignored);
+            }
         }
-        new EnvBackends(env).addTo(backends, models);
         backends.replaceAll((name, backend) -> backend.withDefaults(defaults));
         GatewayConfig config = new GatewayConfig(backends, models, declared == null ? null : declared.keys(),
                 declared == null ? null : declared.tools());
@@ -73,21 +86,59 @@ public final class GatewayConfigLoader {
         }
     }
 
-    GatewayConfig parse(String text) {
-        String resolved = resolveEnv(text);
-        if (resolved.isBlank()) {
-            return new GatewayConfig(null, null, null, null);
+    /**
+     * True when the file is gone or holds no document (empty, blank or comments only): what a delete, a move or a
+     * truncating editor leaves, never a configuration an operator meant.
+     */
+    public boolean absentOrEmpty() {
+        if (!Files.isRegularFile(file)) {
+            return true;
         }
         try {
-            GatewayConfig config = YAML.readValue(resolved, GatewayConfig.class);
+            JsonNode tree = YAML.readTree(read());
+            return tree == null || tree.isMissingNode() || tree.isNull() || tree.isContainerNode() && tree.isEmpty();
+        } catch (JsonProcessingException | ConfigException e) {
+            return false; // broken, not empty: load() refuses it with the reason
+        }
+    }
+
+    /**
+     * Env references are resolved in the parsed document's values, not in the text: a reference in a comment is
+     * never read (nor its value pasted where the YAML parser could see it), and a value cannot inject YAML.
+     */
+    GatewayConfig parse(String text) {
+        try {
+            JsonNode tree = YAML.readTree(text);
+            if (tree == null || tree.isMissingNode() || tree.isNull()) {
+                return new GatewayConfig(null, null, null, null);
+            }
+            GatewayConfig config = YAML.treeToValue(resolveEnv(tree), GatewayConfig.class);
             return config == null ? new GatewayConfig(null, null, null, null) : config;
         } catch (UnrecognizedPropertyException e) {
             throw new ConfigException(String.format("%s line %d: unknown key '%s' (known: %s)", file,
-                    YamlLines.lineOf(resolved, e.getPath()), e.getPropertyName(), e.getKnownPropertyIds()), e);
+                    YamlLines.lineOf(text, e.getPath()), e.getPropertyName(), e.getKnownPropertyIds()), e);
+        } catch (JsonMappingException e) {
+            int line = e.getLocation() != null ? e.getLocation().getLineNr() : YamlLines.lineOf(text, e.getPath());
+            throw new ConfigException(String.format("%s line %d: %s", file, line, e.getOriginalMessage()), e);
         } catch (JsonProcessingException e) {
             throw new ConfigException(String.format("%s line %d: %s", file,
                     e.getLocation() == null ? 0 : e.getLocation().getLineNr(), e.getOriginalMessage()), e);
         }
+    }
+
+    private JsonNode resolveEnv(JsonNode node) {
+        if (node.isObject()) {
+            ObjectNode object = (ObjectNode) node;
+            object.fields().forEachRemaining(field -> field.setValue(resolveEnv(field.getValue())));
+        } else if (node.isArray()) {
+            ArrayNode array = (ArrayNode) node;
+            for (int i = 0; i < array.size(); i++) {
+                array.set(i, resolveEnv(array.get(i)));
+            }
+        } else if (node.isTextual() && node.asText().contains("${env:")) {
+            return TextNode.valueOf(resolveEnv(node.asText()));
+        }
+        return node;
     }
 
     private String resolveEnv(String text) {
@@ -109,6 +160,19 @@ public final class GatewayConfigLoader {
     }
 
     private void validate(GatewayConfig config) {
+        Map<String, String> upstreams = new HashMap<>();
+        config.backends().forEach((name, backend) -> {
+            if (backend.url() == null || backend.url().isBlank()) {
+                return;
+            }
+            // two lanes to one upstream would each admit max-concurrent calls: the GPU would see twice its slots
+            String same = upstreams.putIfAbsent(backend.type() + " " + UpstreamAddress.of(backend.url()), name);
+            if (same != null) {
+                throw new ConfigException(file + ": backends '" + same + "' and '" + name + "' are the same upstream ("
+                        + backend.type() + " at " + UpstreamAddress.of(backend.url())
+                        + "): declare it once and point several models at it");
+            }
+        });
         config.backends().forEach((name, backend) -> {
             BackendType type;
             try {

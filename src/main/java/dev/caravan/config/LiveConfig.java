@@ -14,6 +14,9 @@ import org.slf4j.LoggerFactory;
  * The configuration in force. Watches gateway.yaml and swaps in an edit once it loads cleanly; a broken edit
  * is refused with an ERROR line naming the problem, and the previous configuration stays. In-flight requests
  * keep the snapshot they started with.
+ * <p>
+ * It fails closed: a file deleted, moved away or emptied while running, and an edit that would leave no key at all
+ * (auth off), keep the last good configuration (keys included) with a WARN. Turning auth off takes a restart.
  */
 public final class LiveConfig {
 
@@ -22,12 +25,15 @@ public final class LiveConfig {
     private final GatewayConfigLoader loader;
     private final List<Consumer<ModelCatalog>> listeners = new CopyOnWriteArrayList<>();
     private volatile ModelCatalog catalog;
-    private volatile FileTime lastSeen;
+    private volatile Stamp lastSeen;
+    /** Whether the configuration in force came from the file (not the built-in default). */
+    private boolean fromFile;
     private long timerId = -1;
 
     public LiveConfig(GatewayConfigLoader loader) {
         this.loader = loader;
         this.lastSeen = modified();
+        this.fromFile = !loader.absentOrEmpty();
         this.catalog = new ModelCatalog(loader.load());
         LOG.info("Configuration loaded from {}: backends {}, models {}",
                 Files.exists(loader.file()) ? loader.file() : "the built-in defaults (no " + loader.file() + ")",
@@ -66,8 +72,8 @@ public final class LiveConfig {
 
     /** Reloads when the file changed since the last look; returns whether a new configuration took effect. */
     public synchronized boolean reloadIfChanged() {
-        FileTime now = modified();
-        if (now == null ? lastSeen == null : now.equals(lastSeen)) {
+        Stamp now = modified();
+        if (java.util.Objects.equals(now, lastSeen)) {
             return false;
         }
         lastSeen = now;
@@ -75,6 +81,12 @@ public final class LiveConfig {
     }
 
     public synchronized boolean reload() {
+        if (fromFile && loader.absentOrEmpty()) {
+            LOG.warn("{} is {}: the last good configuration stays in force (backends {}, {} keys)", loader.file(),
+                    Files.exists(loader.file()) ? "empty" : "gone", catalog.config().backends().keySet(),
+                    catalog.config().keys().size());
+            return false;
+        }
         ModelCatalog next;
         try {
             next = new ModelCatalog(loader.load());
@@ -85,7 +97,13 @@ public final class LiveConfig {
             LOG.error("Configuration change refused, the previous configuration stays in force: {}", e.toString());
             return false;
         }
+        if (next.config().keys().isEmpty() && !catalog.config().keys().isEmpty()) {
+            LOG.warn("Configuration change refused: {} holds no API key, which would turn auth off; the last good "
+                    + "configuration stays in force (restart the gateway to run without keys)", loader.file());
+            return false;
+        }
         catalog = next;
+        fromFile = Files.isRegularFile(loader.file());
         LOG.info("Configuration reloaded from {}: backends {}, models {}", loader.file(),
                 next.config().backends().keySet(), next.config().models().keySet());
         for (Consumer<ModelCatalog> listener : listeners) {
@@ -98,9 +116,14 @@ public final class LiveConfig {
         return true;
     }
 
-    private FileTime modified() {
+    /** Modification time and size: an editor that truncates, then writes within one clock tick, still shows. */
+    private record Stamp(FileTime modified, long size) {
+    }
+
+    private Stamp modified() {
         try {
-            return Files.exists(loader.file()) ? Files.getLastModifiedTime(loader.file()) : null;
+            return Files.exists(loader.file())
+                    ? new Stamp(Files.getLastModifiedTime(loader.file()), Files.size(loader.file())) : null;
         } catch (java.io.IOException e) {
             return null;
         }

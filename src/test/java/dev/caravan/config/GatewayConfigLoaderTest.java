@@ -374,24 +374,23 @@ class GatewayConfigLoaderTest {
     }
 
     @Test
-    void envBackendsJoinADeclaredFileUnlessItDeclaresTheName() {
+    void envBackendsAreNotAddedBesideAFile() {
         env.put("OLLAMA_URL", "http://127.0.0.1:11434");
         env.put("VLLM_URL", "http://127.0.0.1:8000");
         GatewayConfig config = load("""
                 backends:
-                  vllm: {type: openai, url: "http://10.1.1.1:8000", max-concurrent: 2}
+                  gpu: {type: ollama, url: "http://127.0.0.1:11434", max-concurrent: 2}
                 models:
-                  m: {backend: vllm}
+                  m: {backend: gpu}
                 """);
-        assertEquals("http://10.1.1.1:8000", config.backends().get("vllm").url(), "the file's backend wins");
-        assertEquals(2, config.backends().get("vllm").maxConcurrent());
-        assertEquals("http://127.0.0.1:11434", config.backends().get("ollama").url());
-        assertTrue(!config.backends().containsKey("local"), "a file replaces the embedded default");
+        assertEquals(List.of("gpu"), List.copyOf(config.backends().keySet()),
+                "one lane per upstream: OLLAMA_URL would be a second lane to gpu's upstream");
+        assertTrue(!config.models().containsKey("ollama/*") && !config.models().containsKey("vllm/*"),
+                config.models().toString());
     }
 
     @Test
     void maxConcurrentDefaultAppliesToBackendsThatDoNotSayIt() {
-        env.put("OLLAMA_URL", "http://127.0.0.1:11434");
         GatewayConfig config = load("""
                 backends:
                   a: {type: openai, url: "http://127.0.0.1:8000"}
@@ -404,7 +403,55 @@ class GatewayConfigLoaderTest {
         assertEquals(20, config.backends().get("a").queueTimeoutSeconds());
         assertEquals(40, config.backends().get("a").timeoutSeconds());
         assertEquals(5, config.backends().get("b").maxConcurrent(), "a declared value wins");
-        assertEquals(3, config.backends().get("ollama").maxConcurrent(), "env backends take the default too");
+        env.put("OLLAMA_URL", "http://127.0.0.1:11434");
+        GatewayConfig envOnly = new GatewayConfigLoader(dir.resolve("absent.yaml"), new Defaults(3, 10, 20, 40),
+                name -> env.get(name)).load();
+        assertEquals(3, envOnly.backends().get("ollama").maxConcurrent(), "env backends take the default too");
+    }
+
+    @Test
+    void aSecondBackendOnTheSameUpstreamIsRefused() {
+        ConfigException e = refused("""
+                backends:
+                  gpu: {type: ollama, url: "http://127.0.0.1:11434", max-concurrent: 2}
+                  gpu-again: {type: ollama, url: "http://127.0.0.1:11434/", max-concurrent: 2}
+                models:
+                  a: {backend: gpu}
+                  b: {backend: gpu-again}
+                """);
+        assertTrue(e.getMessage().contains("'gpu'") && e.getMessage().contains("'gpu-again'"), e.getMessage());
+        ConfigException v1 = refused("""
+                backends:
+                  vllm: {type: openai, url: "http://LOCALHOST:8000/v1"}
+                  vllm2: {type: openai, url: "http://localhost:8000"}
+                models:
+                  a: {backend: vllm}
+                """);
+        assertTrue(v1.getMessage().contains("same upstream"), v1.getMessage());
+        // another port, or another protocol on another path, is another upstream
+        load("""
+                backends:
+                  a: {type: openai, url: "http://127.0.0.1:8000"}
+                  b: {type: openai, url: "http://127.0.0.1:8001"}
+                  c: {type: tgi, url: "http://127.0.0.1:8000/tgi"}
+                models:
+                  m: {backend: a}
+                """);
+    }
+
+    @Test
+    void envReferencesInCommentsAreNotRead() {
+        env.put("SECRET_IN_COMMENT", "line: \"\n  injected: true");
+        GatewayConfig config = load("""
+                # api-key: ${env:NOT_SET_ANYWHERE}   (a note for operators, not a value)
+                backends:
+                  gpu: {type: ollama, url: "http://127.0.0.1:11434"} # was ${env:SECRET_IN_COMMENT}
+                models:
+                  m: {backend: gpu, upstream-model: "a # not a comment ${env:MODEL_TAG:latest}"}
+                """);
+        assertEquals("http://127.0.0.1:11434", config.backends().get("gpu").url());
+        assertEquals("a # not a comment latest", config.models().get("m").upstreamModel(),
+                "a reference in a quoted value is still resolved");
     }
 
     @Test
