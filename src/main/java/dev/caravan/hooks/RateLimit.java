@@ -54,16 +54,18 @@ public final class RateLimit extends AsyncProcessorSupport {
     private final LiveConfig config;
     private final TokenSettlement settlement;
     private final long defaultCompletionTokens;
+    private final long reservationCeiling;
     private final ThrottledWarning storeDown = new ThrottledWarning(LOG, 10_000);
 
     public RateLimit(ApiKeys keys, KeyLimits keyLimits, BucketStore store, LiveConfig config,
-                     TokenSettlement settlement, long defaultCompletionTokens) {
+                     TokenSettlement settlement, long defaultCompletionTokens, long reservationCeiling) {
         this.keys = keys;
         this.keyLimits = keyLimits;
         this.store = store;
         this.config = config;
         this.settlement = settlement;
         this.defaultCompletionTokens = defaultCompletionTokens;
+        this.reservationCeiling = reservationCeiling;
     }
 
     @Override
@@ -79,21 +81,23 @@ public final class RateLimit extends AsyncProcessorSupport {
             estimate = limits.limitsTokens() ? TokenReservation.estimate(
                     exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class),
                     exchange.getProperty(ExchangeKeys.OPERATION, Operation.class), config.catalog(),
-                    defaultCompletionTokens) : NO_TOKENS;
+                    defaultCompletionTokens, reservationCeiling) : NO_TOKENS;
         } catch (RuntimeException e) {
             exchange.setException(e);
             callback.done(true);
             return true;
         }
-        Future<Admission> admission = store.take(limits, estimate.total());
+        TokenReservation reservation = limits.limitsTokens() && estimate.total() > 0
+                ? new TokenReservation(limits, estimate) : null;
+        Future<Admission> admission = store.take(limits, estimate.total(), reservation == null ? null : reservation.id());
         if (admission.isComplete()) {
-            admit(exchange, limits, estimate, admission);
+            admit(exchange, limits, estimate, reservation, admission);
             callback.done(true);
             return true;
         }
         Context context = Vertx.currentContext();
         admission.onComplete(ar -> onContext(context, () -> {
-            admit(exchange, limits, estimate, ar);
+            admit(exchange, limits, estimate, reservation, ar);
             callback.done(false);
         }));
         return false;
@@ -120,7 +124,7 @@ public final class RateLimit extends AsyncProcessorSupport {
     }
 
     private void admit(Exchange exchange, Limits limits, TokenReservation.Estimate estimate,
-                       AsyncResult<Admission> result) {
+                       TokenReservation reservation, AsyncResult<Admission> result) {
         if (result.failed()) {
             storeDown.warn("Rate limits are not enforced: the " + store.kind()
                     + " bucket store failed, requests pass unchecked until it answers again", result.cause());
@@ -134,8 +138,7 @@ public final class RateLimit extends AsyncProcessorSupport {
             exchange.setException(tooMany(limits, admission, estimate.total(), waitMillis));
             return;
         }
-        if (limits.limitsTokens() && estimate.total() > 0) {
-            TokenReservation reservation = new TokenReservation(limits, estimate);
+        if (reservation != null) {
             exchange.setProperty(RESERVATION, reservation);
             // the routes settle it (post-hooks, errors); this settles a request that left by any other way
             exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {

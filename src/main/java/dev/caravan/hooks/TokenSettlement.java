@@ -77,11 +77,8 @@ public final class TokenSettlement extends AsyncProcessorSupport {
             return Future.succeededFuture();
         }
         long used = used(exchange, reservation);
-        long back = reservation.reserved() - used;
-        if (back == 0) {
-            return Future.succeededFuture();
-        }
-        return store.giveBack(reservation.limits(), back).otherwise(failure -> {
+        // settled even when nothing moves: a hold left in the store would be given back once its lease ran out
+        return store.settle(reservation.limits(), reservation.id(), reservation.reserved(), used).otherwise(failure -> {
             storeDown.warn("A token reservation of key '" + reservation.limits().label()
                     + "' could not be settled: the " + store.kind() + " bucket store failed", failure);
             return null;

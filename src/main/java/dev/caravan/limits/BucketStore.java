@@ -6,13 +6,17 @@ import io.vertx.core.Future;
 public interface BucketStore {
 
     /**
-     * Admission: takes one request and {@code tokens} tokens when both buckets allow it, or nothing at all.
-     * Never blocks; a store that cannot answer fails the future.
+     * Admission: takes one request and {@code tokens} tokens when both buckets allow it, or nothing at all; the
+     * tokens are held under {@code hold} (a {@link TokenReservation#id()}, or null) until settled. Never blocks; a
+     * store that cannot answer fails the future.
      */
-    Future<Admission> take(Limits limits, long tokens);
+    Future<Admission> take(Limits limits, long tokens, String hold);
 
-    /** Settlement: gives {@code tokens} back to the token bucket (negative: charges more), never refusing. */
-    Future<Void> giveBack(Limits limits, long tokens);
+    /**
+     * Settlement of a hold of {@code reserved} tokens of which {@code used} were used: the token bucket gets the
+     * difference back (or is charged it, when more was used), never refusing.
+     */
+    Future<Void> settle(Limits limits, String hold, long reserved, long used);
 
     /** "memory" or "redis". */
     String kind();

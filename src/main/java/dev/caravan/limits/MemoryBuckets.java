@@ -23,12 +23,22 @@ public final class MemoryBuckets implements BucketStore {
         this.nanoClock = nanoClock;
     }
 
+    /** Holds need no lease here: they live and die with this process, as the buckets do. */
     @Override
+    public Future<Admission> take(Limits limits, long tokens, String hold) {
+        return take(limits, tokens);
+    }
+
+    @Override
+    public Future<Void> settle(Limits limits, String hold, long reserved, long used) {
+        return giveBack(limits, reserved - used);
+    }
+
     public Future<Admission> take(Limits limits, long tokens) {
         return Future.succeededFuture(of(limits).take(limits, tokens, now()));
     }
 
-    @Override
+    /** Gives {@code tokens} back to the token bucket (negative: charges more). */
     public Future<Void> giveBack(Limits limits, long tokens) {
         of(limits).giveBack(limits, tokens, now());
         return Future.succeededFuture();

@@ -1,6 +1,8 @@
 package dev.caravan.limits;
 
+import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,9 +17,11 @@ import dev.caravan.stream.TokenEstimate;
  * its real usage is known.
  * <p>
  * The reservation is the prompt estimate plus the completion it may produce: {@code max_tokens} (or
- * {@code max_completion_tokens}) times {@code n}; without either, {@code defaultCompletion} (1024 unless
- * configured), lowered to what the model's {@code context-window} leaves after the prompt when the model
- * declares one. Embeddings reserve their input only.
+ * {@code max_completion_tokens}; without either, {@code defaultCompletion}, 1024 unless configured), lowered to
+ * what the model's {@code context-window} leaves after the prompt when the model declares one, times {@code n};
+ * the completion part never above {@code ceiling} (TOKEN_RESERVATION_MAX), so a client's {@code max_tokens} of
+ * 2^31-1 cannot run its key into a debt of weeks. Real usage is settled afterwards either way. Embeddings
+ * reserve their input only.
  */
 public final class TokenReservation {
 
@@ -25,13 +29,24 @@ public final class TokenReservation {
     public record Estimate(long prompt, long total) {
     }
 
+    /** Names this process's holds apart from every other instance's in a shared store. */
+    private static final String INSTANCE = Long.toHexString(new SecureRandom().nextLong());
+    private static final AtomicLong SEQUENCE = new AtomicLong();
+
     private final Limits limits;
     private final Estimate estimate;
+    private final String id;
     private final AtomicBoolean settled = new AtomicBoolean();
 
     public TokenReservation(Limits limits, Estimate estimate) {
         this.limits = limits;
         this.estimate = estimate;
+        this.id = INSTANCE + "-" + Long.toHexString(SEQUENCE.incrementAndGet());
+    }
+
+    /** Unique across instances and restarts: the name of its hold in the bucket store. */
+    public String id() {
+        return id;
     }
 
     public Limits limits() {
@@ -56,7 +71,7 @@ public final class TokenReservation {
     }
 
     public static Estimate estimate(ObjectNode request, Operation operation, ModelCatalog catalog,
-                                    long defaultCompletion) {
+                                    long defaultCompletion, long ceiling) {
         if (operation == Operation.EMBEDDINGS) {
             long input = Math.max(1, inputTokens(request.get("input")));
             return new Estimate(input, input);
@@ -68,14 +83,16 @@ public final class TokenReservation {
         }
         if (completion <= 0) {
             completion = defaultCompletion;
-            Integer window = catalog == null ? null : catalog.resolve(request.path("model").asText())
-                    .map(ModelRoute::config).map(c -> c.contextWindow()).orElse(null);
-            if (window != null && window > prompt) {
-                completion = Math.min(completion, window - prompt);
-            }
         }
-        long n = Math.max(1, positive(request.get("n")));
-        return new Estimate(prompt, Math.max(1, prompt + completion * n));
+        Integer window = catalog == null ? null : catalog.resolve(request.path("model").asText())
+                .map(ModelRoute::config).map(c -> c.contextWindow()).orElse(null);
+        if (window != null && window > prompt) {
+            completion = Math.min(completion, window - prompt);
+        }
+        long cap = Math.max(1, ceiling);
+        completion = Math.min(completion, cap);
+        long n = Math.min(Math.max(1, positive(request.get("n"))), cap); // n of 2^31 must not overflow either
+        return new Estimate(prompt, Math.max(1, prompt + Math.min(completion * n, cap)));
     }
 
     private static long positive(JsonNode value) {

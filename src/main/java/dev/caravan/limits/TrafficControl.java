@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * {@code modelAccess} (router), {@code adminAuth} (admin endpoints), {@code rateLimit} (pre-hook) and
  * {@code tokenSettlement} (post-hooks and errors). Settings: gateway.api-keys-json (API_KEYS_JSON),
  * gateway.admin-api-key (ADMIN_API_KEY), gateway.rate-limit-per-min (RATE_LIMIT_PER_MIN),
- * gateway.rate-limit-burst (RATE_LIMIT_BURST), gateway.token-reservation-default,
- * gateway.rate-limit-redis-timeout-ms.
+ * gateway.rate-limit-burst (RATE_LIMIT_BURST), gateway.token-reservation-default, gateway.token-reservation-max
+ * (TOKEN_RESERVATION_MAX), gateway.token-reservation-lease-seconds, gateway.rate-limit-redis-timeout-ms.
  */
 public final class TrafficControl {
 
@@ -39,7 +39,11 @@ public final class TrafficControl {
         KeyLimits keyLimits = new KeyLimits(number(properties, "gateway.rate-limit-per-min", 0),
                 number(properties, "gateway.rate-limit-burst", 0));
         BucketStore store = redis == null ? new MemoryBuckets()
-                : new RedisBuckets(redis, vertx, number(properties, "gateway.rate-limit-redis-timeout-ms", 500));
+                : new RedisBuckets(redis, vertx, number(properties, "gateway.rate-limit-redis-timeout-ms", 500),
+                        number(properties, "gateway.token-reservation-lease-seconds", 30) * 1000);
+        if (store instanceof RedisBuckets shared) {
+            shared.start(); // its timer ends with Vert.x (VertxCloser)
+        }
         TokenSettlement settlement = new TokenSettlement(store);
         registry.bind("apiKeys", keys);
         registry.bind("apiKeyAuth", new ApiKeyAuth(keys));
@@ -47,7 +51,8 @@ public final class TrafficControl {
         registry.bind("adminAuth", new AdminAuth(keys));
         registry.bind("tokenSettlement", settlement);
         registry.bind("rateLimit", new RateLimit(keys, keyLimits, store, config, settlement,
-                number(properties, "gateway.token-reservation-default", 1024)));
+                number(properties, "gateway.token-reservation-default", 1024),
+                number(properties, "gateway.token-reservation-max", 32768)));
         if (keys.hasAdminKey()) {
             LOG.info("Admin endpoints take the admin key (ADMIN_API_KEY) only");
         }

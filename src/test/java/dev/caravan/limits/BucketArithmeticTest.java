@@ -104,17 +104,17 @@ class BucketArithmeticTest {
     void theReservationIsThePromptPlusWhatTheCompletionMayTake() throws Exception {
         ObjectNode chat = (ObjectNode) Json.MAPPER.readTree(
                 "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"12345678\"}],\"max_tokens\":100}");
-        TokenReservation.Estimate estimate = TokenReservation.estimate(chat, Operation.CHAT, null, 1024);
+        TokenReservation.Estimate estimate = TokenReservation.estimate(chat, Operation.CHAT, null, 1024, 32768);
         assertEquals(6, estimate.prompt()); // 4 a message + 8 characters / 4
         assertEquals(106, estimate.total());
         chat.remove("max_tokens");
         chat.put("max_completion_tokens", 50);
         chat.put("n", 2);
-        assertEquals(106, TokenReservation.estimate(chat, Operation.CHAT, null, 1024).total());
+        assertEquals(106, TokenReservation.estimate(chat, Operation.CHAT, null, 1024, 32768).total());
         chat.remove("max_completion_tokens");
-        assertEquals(6 + 2048, TokenReservation.estimate(chat, Operation.CHAT, null, 1024).total());
+        assertEquals(6 + 2048, TokenReservation.estimate(chat, Operation.CHAT, null, 1024, 32768).total());
         ObjectNode embeddings = (ObjectNode) Json.MAPPER.readTree("{\"model\":\"e\",\"input\":[\"12345678\",\"1234\"]}");
-        assertEquals(3, TokenReservation.estimate(embeddings, Operation.EMBEDDINGS, null, 1024).total());
+        assertEquals(3, TokenReservation.estimate(embeddings, Operation.EMBEDDINGS, null, 1024, 32768).total());
     }
 
     @Test

@@ -56,6 +56,8 @@ abstract class RateLimitScenarios {
                   - {key: sk-tok-settle, name: tok-settle, rate-limit-per-min: 0, tokens-per-min: 1000}
                   - {key: sk-tok-stream, name: tok-stream, rate-limit-per-min: 0, tokens-per-min: 1000}
                   - {key: sk-shared, name: shared, rate-limit-per-min: 6, burst: 4}
+                  - {key: sk-tok-huge, name: tok-huge, rate-limit-per-min: 0, tokens-per-min: 100000}
+                  - {key: sk-tok-crash, name: tok-crash, rate-limit-per-min: 0, tokens-per-min: 1000}
                   - {key: sk-tok-forbidden, name: tok-forbidden, rate-limit-per-min: 0, tokens-per-min: 1000,
                      models: [emu-model]}
                 """.formatted(upstream.baseUrl());
@@ -212,6 +214,20 @@ abstract class RateLimitScenarios {
         HttpResponse<String> allowed = chat(gateway, "sk-tok-forbidden", 900);
         assertEquals(200, allowed.statusCode(), "the refused request kept its reservation: " + allowed.body());
         assertEquals(1, upstream.requests());
+    }
+
+    @Test
+    void aHugeMaxTokensDoesNotLockTheKeyOut() throws Exception {
+        upstream.hangNext(1);
+        // max_tokens 2^31-1 reserves at most TOKEN_RESERVATION_MAX (32768): the key's 100000 still serve others
+        try (RawHttp holder = RawHttp.postJson(gateway.port(), "/v1/chat/completions", body(Integer.MAX_VALUE, false),
+                "x-api-key: sk-tok-huge")) {
+            assertTrue(upstream.awaitRequests(1, TIMEOUT));
+            HttpResponse<String> other = chat(gateway, "sk-tok-huge", 16);
+            assertEquals(200, other.statusCode(), "one huge max_tokens in flight locked the key: " + other.body());
+            long left = Long.parseLong(header(other, "x-ratelimit-remaining-tokens"));
+            assertTrue(left >= 100_000 - 32_768 - 100, "the huge request reserved more than the ceiling: " + left);
+        }
     }
 
     // -- helpers -----------------------------------------------------------------------------------------------

@@ -8,8 +8,15 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+
+import dev.caravan.emulator.UpstreamEmulator;
+import dev.caravan.support.GatewayProcess;
+import dev.caravan.support.RawHttp;
+import io.vertx.redis.client.Response;
 
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.RedisServer;
@@ -80,6 +87,65 @@ class RedisRateLimitTest extends RateLimitScenarios {
             api.close();
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A gateway in its own JVM reserves ~906 of sk-tok-crash's 1000 tokens for a request the upstream holds; while
+     * it lives it renews the hold's lease (2 s here), so the tokens stay reserved past the first lease; then it is
+     * killed with SIGKILL mid-request. Within a lease the tokens come back (the bucket alone would need ~50 s).
+     */
+    @Test
+    void theReservationOfAKilledInstanceComesBackWithinItsLease() throws Exception {
+        String holds = RedisBuckets.holdsKey(keyId("sk-tok-crash"));
+        Vertx vertx = Vertx.vertx();
+        RedisAPI api = RedisAPI.api(Redis.createClient(vertx, redis.url()));
+        upstream.hangNext(1);
+        try (GatewayProcess doomed = GatewayProcess.start(yaml(upstream), Map.of("REDIS_URL", redis.url(),
+                "TOKEN_RESERVATION_LEASE_SECONDS", "2"));
+             RawHttp holder = RawHttp.postJson(doomed.port(), "/v1/chat/completions", body(900, false),
+                     "x-api-key: sk-tok-crash")) {
+            assertTrue(upstream.awaitRequests(1, TIMEOUT), "the request did not reach the upstream");
+            double firstLease = leaseEnd(api, holds);
+            assertTrue(firstLease > 0, "no hold in " + holds);
+            // renewed while the request runs: past its first lease, the hold is still there and the tokens too
+            assertTrue(UpstreamEmulator.await(() -> redisMillis(api) > firstLease + 500, TIMEOUT));
+            assertTrue(leaseEnd(api, holds) > firstLease, "the live instance did not renew its hold");
+            rateLimited(chat(gateway, "sk-tok-crash", 900));
+
+            doomed.kill();
+            long killed = System.nanoTime();
+            HttpResponse<String> after = retryAsTold(() -> chat(gateway, "sk-tok-crash", 900), Duration.ofSeconds(8));
+            assertEquals(200, after.statusCode(), "the dead instance's reservation was not given back: " + after.body());
+            assertTrue(Duration.ofNanos(System.nanoTime() - killed).toMillis() < 5_000);
+        } finally {
+            api.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String keyId(String key) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(key.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+    }
+
+    /** The latest lease end (Redis ms) of the holds in {@code key}, or 0 when there is none. */
+    private static double leaseEnd(RedisAPI api, String key) throws Exception {
+        Response held = api.zrange(List.of(key, "-1", "-1", "WITHSCORES")).toCompletionStage()
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        if (held == null || held.size() == 0) {
+            return 0;
+        }
+        Response last = held.get(held.size() - 1);
+        return last.type() == io.vertx.redis.client.ResponseType.MULTI ? last.get(1).toDouble() : last.toDouble();
+    }
+
+    private static double redisMillis(RedisAPI api) {
+        try {
+            Response time = api.time().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            return time.get(0).toLong() * 1000.0 + time.get(1).toLong() / 1000.0;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 
