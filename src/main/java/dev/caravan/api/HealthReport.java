@@ -43,8 +43,11 @@ public final class HealthReport extends AsyncProcessorSupport {
             health.put("status", up == null || up ? "ok" : "degraded");
             ObjectNode backends = health.putObject("backends");
             Map<String, LaneGate> gates = lanes.gates();
-            config.config().backends().forEach((name, backend) -> backends.set(name,
-                    backend(backend, gates.get(name)).put("circuit", circuits.state(name))));
+            config.config().backends().forEach((name, backend) -> {
+                ObjectNode node = backend(backend, gates.get(name)).put("circuit", circuits.state(name));
+                circuits.openModels(name).forEach(node.putObject("circuit_models")::put);
+                backends.set(name, node);
+            });
             ObjectNode state = health.putObject("state");
             state.put("store", redis == null ? "memory" : "redis");
             if (redis != null) {

@@ -36,7 +36,9 @@ public final class LaneView implements Processor {
         config.config().backends().forEach((name, backend) -> {
             LaneGate gate = gates.get(name);
             if (gate != null) {
-                data.add(lane(name, backend, gate).put("circuit", circuits.state(name)));
+                ObjectNode lane = lane(name, backend, gate).put("circuit", circuits.state(name));
+                circuits.openModels(name).forEach(lane.putObject("circuit_models")::put);
+                data.add(lane);
             }
         });
         exchange.getMessage().setBody(list);

@@ -93,9 +93,9 @@ public final class BackendCall extends AsyncProcessorSupport {
             return Future.failedFuture(cancelled);
         }
         String backend = r.route.backendName();
-        CircuitBreaker breaker = circuits.of(backend);
+        CircuitBreaker breaker = circuits.of(r.route);
         if (!breaker.tryAcquirePermission()) {
-            return Future.failedFuture(circuits.openError(backend));
+            return Future.failedFuture(circuits.openError(r.route));
         }
         Integer before = r.exchange.getProperty(ExchangeKeys.ATTEMPTS, Integer.class);
         r.exchange.setProperty(ExchangeKeys.ATTEMPTS, before == null ? 1 : before + 1);
@@ -173,8 +173,8 @@ public final class BackendCall extends AsyncProcessorSupport {
 
     /**
      * Tells the backend's breaker how the call went, measured to its first byte for a stream (a long answer is not a
-     * slow backend). A call the client left or the deadline cut says nothing about the backend; a request the
-     * upstream refused as bad says it is up.
+     * slow backend). A call the client left or the deadline cut says nothing about the backend, nor does a local
+     * failure of the gateway; a request the upstream refused as bad, or a 429 (a quota), says it is up.
      */
     private static void record(CircuitBreaker breaker, Request r, Attempt attempt, Throwable failure) {
         long took = (attempt.firstByte != 0 ? attempt.firstByte : System.nanoTime()) - attempt.sent;
@@ -188,6 +188,8 @@ public final class BackendCall extends AsyncProcessorSupport {
             }
         } else if (Failures.countsAgainstBackend(failure)) {
             breaker.onError(took, TimeUnit.NANOSECONDS, failure);
+        } else if (Failures.isLocal(failure)) {
+            breaker.releasePermission(); // the gateway's own trouble says nothing of the upstream
         } else {
             breaker.onSuccess(took, TimeUnit.NANOSECONDS);
         }

@@ -5,10 +5,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.caravan.config.BackendConfig;
 import dev.caravan.config.ModelCatalog;
+import dev.caravan.config.ModelRoute;
 import dev.caravan.openai.OpenAiError;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -21,11 +23,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One resilience4j circuit breaker per backend. The breaker is used as a plain state machine, not as a decorator:
- * {@code tryAcquirePermission()} before each upstream call, {@code onSuccess}/{@code onError} with the call's
- * duration after it (for a stream, its time to first byte), so no thread ever waits on it. It opens when, over the
- * last calls, too many failed (connect errors, timeouts, 5xx, 429; a client's bad request is a success of the
- * backend) or were too slow; after the open wait a Vert.x timer half-opens it and a few probe calls decide.
+ * resilience4j circuit breakers, one per backend and upstream model by default ({@code gateway.circuit.scope =
+ * model}), or one per backend ({@code backend}): a model id the upstream fails on (a bad id on a prefix backend)
+ * opens its own circuit, not the one its backend's other models use. A backend has at most {@code maxModels}
+ * circuits of its own models; the models past that share one, so invented ids cannot grow the set.
+ * <p>
+ * The breaker is used as a plain state machine, not as a decorator: {@code tryAcquirePermission()} before each
+ * upstream call, {@code onSuccess}/{@code onError} with the call's duration after it (for a stream, its time to
+ * first byte), so no thread ever waits on it. It opens when, over the last calls, too many failed (connect errors,
+ * timeouts, 5xx; see {@link Failures#countsAgainstBackend}) or were too slow; after the open wait a Vert.x timer
+ * half-opens it and a few probe calls decide.
+ * <p>
+ * A backend's state (in /health, /v1/lanes and the caravan_circuit_state gauge, whose labels stay one set per
+ * backend) is the worst of its circuits; {@link #openModels} lists the models whose circuit is not closed.
  * <p>
  * Why not Camel's circuitBreaker EIP (camel-resilience4j): its processor runs the protected steps on a copy of the
  * exchange and waits for them ({@code processor.process(copy)} inside a decorated Callable), which on the event
@@ -35,16 +45,22 @@ public final class CircuitBreakers {
 
     private static final Logger LOG = LoggerFactory.getLogger(CircuitBreakers.class);
     private static final String GAUGE = "caravan.circuit.state";
+    /** The circuit of a backend as a whole (scope backend), or of its models past maxModels. */
+    private static final String WHOLE = "";
 
     private final Vertx vertx;
     private final CircuitBreakerRegistry registry;
     private final long openWaitMillis;
-    private final Map<String, Entry> breakers = new ConcurrentHashMap<>();
+    private final boolean perModel;
+    private final int maxModels;
+    private final Map<String, Backend> backends = new ConcurrentHashMap<>();
     private volatile MeterRegistry meters;
 
     public CircuitBreakers(Vertx vertx, CircuitSettings settings) {
         this.vertx = vertx;
         this.openWaitMillis = settings.waitInOpenMillis();
+        this.perModel = !"backend".equalsIgnoreCase(settings.scope().trim());
+        this.maxModels = Math.max(1, settings.maxModels());
         this.registry = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(settings.slidingWindowSize())
@@ -61,7 +77,7 @@ public final class CircuitBreakers {
     }
 
     /**
-     * Settings of every backend's breaker (application.properties, gateway.circuit.*).
+     * Settings of every breaker (application.properties, gateway.circuit.*).
      *
      * @param failureRateThreshold   percentage of failed calls in the window that opens the circuit
      * @param slowCallRateThreshold  percentage of slow calls in the window that opens the circuit
@@ -70,141 +86,237 @@ public final class CircuitBreakers {
      * @param slidingWindowSize      the last N calls the rates are taken over
      * @param waitInOpenMillis       how long an open circuit fails fast before it half-opens
      * @param halfOpenCalls          probe calls let through when half-open; their outcome closes or re-opens it
+     * @param scope                  "model": a circuit per backend and upstream model; "backend": one per backend
+     * @param maxModels              circuits of their own per backend; the models past them share one
      */
     public record CircuitSettings(float failureRateThreshold, float slowCallRateThreshold, long slowCallDurationMillis,
-                                  int minimumCalls, int slidingWindowSize, long waitInOpenMillis, int halfOpenCalls) {
+                                  int minimumCalls, int slidingWindowSize, long waitInOpenMillis, int halfOpenCalls,
+                                  String scope, int maxModels) {
     }
 
-    /** The breaker of a backend, made on first use. */
-    public CircuitBreaker of(String backend) {
-        return entry(backend).breaker;
+    /** The breaker the calls of this route go through, made on first use. */
+    public CircuitBreaker of(ModelRoute route) {
+        return circuit(route).breaker;
     }
 
-    /** True while the backend's circuit is open: calls fail fast (a half-open circuit lets its probes through). */
-    public boolean isOpen(String backend) {
-        CircuitBreaker.State state = of(backend).getState();
+    /** True while the route's circuit is open: calls fail fast (a half-open circuit lets its probes through). */
+    public boolean isOpen(ModelRoute route) {
+        Circuit circuit = existing(route);
+        if (circuit == null) {
+            return false;
+        }
+        CircuitBreaker.State state = circuit.breaker.getState();
         return state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN;
     }
 
-    /** "closed", "open" or "half_open" (also "disabled", "forced_open", "metrics_only" if an operator set one). */
+    /**
+     * The backend's state, the worst of its circuits: "open" if one is open, else "half_open" if one is, else
+     * "closed" (also "disabled", "forced_open", "metrics_only" if an operator set one).
+     */
     public String state(String backend) {
-        Entry entry = breakers.get(backend);
-        return entry == null ? "closed" : entry.breaker.getState().name().toLowerCase(Locale.ROOT);
+        CircuitBreaker.State worst = worst(backend);
+        return worst.name().toLowerCase(Locale.ROOT);
     }
 
-    /** Whole seconds until the backend's open circuit half-opens (at least 1). */
-    public long retryAfterSeconds(String backend) {
-        Entry entry = breakers.get(backend);
-        if (entry == null || entry.breaker.getState() != CircuitBreaker.State.OPEN) {
-            return 1;
+    /** The upstream models of the backend whose circuit is not closed, with its state; empty in backend scope. */
+    public Map<String, String> openModels(String backend) {
+        Map<String, String> open = new TreeMap<>();
+        Backend of = backends.get(backend);
+        if (of != null) {
+            of.circuits.forEach((model, circuit) -> {
+                if (!model.isEmpty() && circuit.breaker.getState() != CircuitBreaker.State.CLOSED) {
+                    open.put(model, circuit.breaker.getState().name().toLowerCase(Locale.ROOT));
+                }
+            });
         }
-        long leftNanos = entry.openedAtNanos + openWaitMillis * 1_000_000L - System.nanoTime();
-        return Math.max(1, (leftNanos + 999_999_999L) / 1_000_000_000L);
+        return open;
     }
 
-    /** 503 circuit_open, with retry-after = seconds until the circuit half-opens. */
-    public OpenAiError openError(String backend) {
-        long retryAfter = retryAfterSeconds(backend);
-        return new OpenAiError(503, "server_error", "circuit_open", null, "Backend '" + backend
-                + "' is failing and its circuit breaker is open; calls are not sent to it for now (retry after "
+    /** 503 circuit_open, with retry-after = seconds until the route's circuit half-opens. */
+    public OpenAiError openError(ModelRoute route) {
+        Circuit circuit = circuit(route);
+        long retryAfter = circuit.retryAfterSeconds(openWaitMillis);
+        String what = circuit.model.isEmpty() ? "Backend '" + route.backendName() + "'"
+                : "Model '" + route.model() + "' on backend '" + route.backendName() + "'";
+        return new OpenAiError(503, "server_error", "circuit_open", null, what
+                + " is failing and its circuit breaker is open; calls are not sent to it for now (retry after "
                 + retryAfter + " s)", retryAfter, null);
     }
 
-    /** Follows gateway.yaml: a breaker per backend (so /health and /metrics list them all), reset when one changes. */
+    /** Follows gateway.yaml: every backend listed (so /health and /metrics show them all), reset when one changes. */
     public void apply(ModelCatalog catalog) {
-        Map<String, BackendConfig> backends = catalog.config().backends();
-        for (String name : List.copyOf(breakers.keySet())) {
-            Entry entry = breakers.get(name);
-            BackendConfig now = backends.get(name);
-            if (now == null || entry.config != null && (!Objects.equals(entry.config.url(), now.url())
-                    || !Objects.equals(entry.config.type(), now.type()))) {
+        Map<String, BackendConfig> configured = catalog.config().backends();
+        for (String name : List.copyOf(backends.keySet())) {
+            Backend backend = backends.get(name);
+            BackendConfig now = configured.get(name);
+            if (now == null || backend.config != null && (!Objects.equals(backend.config.url(), now.url())
+                    || !Objects.equals(backend.config.type(), now.type()))) {
                 remove(name); // gone, or now another upstream: its history says nothing of the new one
             }
         }
-        backends.forEach((name, config) -> entry(name).config = config);
+        configured.forEach((name, config) -> backend(name).config = config);
     }
 
-    /** Registers the caravan_circuit_state gauges (1 for the state a backend's circuit is in) now and for new ones. */
+    /** Registers the caravan_circuit_state gauges (1 for the state a backend is in) now and for new backends. */
     public void observe(MeterRegistry meterRegistry) {
         this.meters = meterRegistry;
-        breakers.forEach((name, entry) -> gauges(name, entry.breaker));
+        backends.keySet().forEach(this::gauges);
     }
 
-    private Entry entry(String backend) {
-        Entry entry = breakers.get(backend);
-        if (entry != null) {
-            return entry;
+    private CircuitBreaker.State worst(String backend) {
+        Backend of = backends.get(backend);
+        CircuitBreaker.State worst = CircuitBreaker.State.CLOSED;
+        if (of != null) {
+            for (Circuit circuit : of.circuits.values()) {
+                CircuitBreaker.State state = circuit.breaker.getState();
+                if (rank(state) > rank(worst)) {
+                    worst = state;
+                }
+            }
         }
-        return breakers.computeIfAbsent(backend, this::create);
+        return worst;
     }
 
-    private Entry create(String backend) {
-        CircuitBreaker breaker = registry.circuitBreaker(backend);
-        Entry entry = new Entry(breaker);
+    private static int rank(CircuitBreaker.State state) {
+        return switch (state) {
+            case CLOSED -> 0;
+            case METRICS_ONLY, DISABLED -> 1;
+            case HALF_OPEN -> 2;
+            case OPEN, FORCED_OPEN -> 3;
+        };
+    }
+
+    private String modelOf(ModelRoute route) {
+        return perModel && route.upstreamModel() != null ? route.upstreamModel() : WHOLE;
+    }
+
+    private Circuit existing(ModelRoute route) {
+        Backend backend = backends.get(route.backendName());
+        if (backend == null) {
+            return null;
+        }
+        String model = modelOf(route);
+        Circuit circuit = backend.circuits.get(model);
+        if (circuit != null || !model.isEmpty() && backend.circuits.size() < maxModels) {
+            return circuit; // none yet: the model's own circuit, when made, starts closed
+        }
+        return backend.circuits.get(WHOLE);
+    }
+
+    private Circuit circuit(ModelRoute route) {
+        Backend backend = backend(route.backendName());
+        String model = modelOf(route);
+        Circuit circuit = backend.circuits.get(model);
+        if (circuit != null) {
+            return circuit;
+        }
+        if (!model.isEmpty() && backend.circuits.size() >= maxModels) {
+            model = WHOLE; // a bounded set: the models past the cap share the backend's circuit
+        }
+        String name = route.backendName();
+        String key = model;
+        return backend.circuits.computeIfAbsent(key, m -> create(name, m));
+    }
+
+    private Backend backend(String name) {
+        Backend backend = backends.get(name);
+        if (backend != null) {
+            return backend;
+        }
+        Backend made = new Backend();
+        Backend before = backends.putIfAbsent(name, made);
+        if (before != null) {
+            return before;
+        }
+        gauges(name);
+        return made;
+    }
+
+    private Circuit create(String backend, String model) {
+        String label = model.isEmpty() ? "backend '" + backend + "'" : "model '" + model + "' of backend '" + backend + "'";
+        CircuitBreaker breaker = registry.circuitBreaker(model.isEmpty() ? backend : backend + "/" + model);
+        Circuit circuit = new Circuit(breaker, model);
         breaker.getEventPublisher().onStateTransition(event -> {
             switch (event.getStateTransition().getToState()) {
-                case OPEN -> opened(backend, entry);
-                case HALF_OPEN -> LOG.info("Circuit of backend '{}' half-open: probing it with {} calls", backend,
+                case OPEN -> opened(label, circuit);
+                case HALF_OPEN -> LOG.info("Circuit of {} half-open: probing it with {} calls", label,
                         breaker.getCircuitBreakerConfig().getPermittedNumberOfCallsInHalfOpenState());
-                case CLOSED -> LOG.info("Circuit of backend '{}' closed: calls flow again", backend);
-                default -> LOG.info("Circuit of backend '{}': {}", backend, event.getStateTransition());
+                case CLOSED -> LOG.info("Circuit of {} closed: calls flow again", label);
+                default -> LOG.info("Circuit of {}: {}", label, event.getStateTransition());
             }
         });
-        gauges(backend, breaker);
-        return entry;
+        return circuit;
     }
 
-    private void opened(String backend, Entry entry) {
+    private void opened(String label, Circuit circuit) {
         long openedAt = System.nanoTime();
-        entry.openedAtNanos = openedAt;
-        CircuitBreaker.Metrics metrics = entry.breaker.getMetrics();
-        LOG.warn("Circuit of backend '{}' opened (failure rate {}%, slow calls {}%): its calls fail fast for {} ms",
-                backend, metrics.getFailureRate(), metrics.getSlowCallRate(), openWaitMillis);
+        circuit.openedAtNanos = openedAt;
+        CircuitBreaker.Metrics metrics = circuit.breaker.getMetrics();
+        LOG.warn("Circuit of {} opened (failure rate {}%, slow calls {}%): its calls fail fast for {} ms",
+                label, metrics.getFailureRate(), metrics.getSlowCallRate(), openWaitMillis);
         vertx.setTimer(Math.max(1, openWaitMillis), id -> {
-            if (entry.openedAtNanos == openedAt && entry.breaker.getState() == CircuitBreaker.State.OPEN) {
+            if (circuit.openedAtNanos == openedAt && circuit.breaker.getState() == CircuitBreaker.State.OPEN) {
                 try {
-                    entry.breaker.transitionToHalfOpenState();
+                    circuit.breaker.transitionToHalfOpenState();
                 } catch (RuntimeException e) {
-                    LOG.debug("Circuit of backend '{}' not half-opened: {}", backend, e.toString()); // a call got there first
+                    LOG.debug("Circuit of {} not half-opened: {}", label, e.toString()); // a call got there first
                 }
             }
         });
     }
 
-    private void gauges(String backend, CircuitBreaker breaker) {
+    private void gauges(String backend) {
         MeterRegistry registry = meters;
         if (registry == null) {
             return;
         }
         for (CircuitBreaker.State state : List.of(CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN,
                 CircuitBreaker.State.HALF_OPEN)) {
-            Gauge.builder(GAUGE, breaker, b -> b.getState() == state ? 1 : 0)
+            Gauge.builder(GAUGE, this, breakers -> breakers.worst(backend) == state ? 1 : 0)
                     .tags("backend", backend, "state", state.name().toLowerCase(Locale.ROOT))
-                    .description("1 for the state the backend's circuit breaker is in")
+                    .description("1 for the state the backend's circuit breakers are in (the worst of its models)")
                     .register(registry);
         }
     }
 
-    private void remove(String backend) {
-        breakers.remove(backend);
-        registry.remove(backend);
+    private void remove(String name) {
+        Backend backend = backends.remove(name);
+        if (backend != null) {
+            backend.circuits.values().forEach(c -> registry.remove(c.breaker.getName()));
+        }
         MeterRegistry registry = meters;
         if (registry != null) {
             for (Meter meter : List.copyOf(registry.getMeters())) {
-                if (meter.getId().getName().equals(GAUGE) && backend.equals(meter.getId().getTag("backend"))) {
+                if (meter.getId().getName().equals(GAUGE) && name.equals(meter.getId().getTag("backend"))) {
                     registry.remove(meter);
                 }
             }
         }
     }
 
-    private static final class Entry {
-        final CircuitBreaker breaker;
+    /** The circuits of one backend, by upstream model ("" for the backend as a whole). */
+    private static final class Backend {
+        final Map<String, Circuit> circuits = new ConcurrentHashMap<>();
         volatile BackendConfig config;
+    }
+
+    private static final class Circuit {
+        final CircuitBreaker breaker;
+        final String model;
         volatile long openedAtNanos;
 
-        Entry(CircuitBreaker breaker) {
+        Circuit(CircuitBreaker breaker, String model) {
             this.breaker = breaker;
+            this.model = model;
+        }
+
+        /** Whole seconds until this open circuit half-opens (at least 1). */
+        long retryAfterSeconds(long openWaitMillis) {
+            if (breaker.getState() != CircuitBreaker.State.OPEN) {
+                return 1;
+            }
+            long leftNanos = openedAtNanos + openWaitMillis * 1_000_000L - System.nanoTime();
+            return Math.max(1, (leftNanos + 999_999_999L) / 1_000_000_000L);
         }
     }
 }

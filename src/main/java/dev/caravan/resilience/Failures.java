@@ -2,6 +2,8 @@ package dev.caravan.resilience;
 
 import dev.caravan.backend.UpstreamFailure;
 import dev.caravan.openai.OpenAiError;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.impl.NoStackTraceTimeoutException;
 import org.apache.camel.component.direct.DirectConsumerNotAvailableException;
 import org.apache.camel.processor.ThrottlerRejectedExecutionException;
 
@@ -15,14 +17,41 @@ public final class Failures {
     }
 
     /**
-     * A failure of the backend, not of the request: no answer, a timeout, 5xx, 429 (and the upstream's auth
-     * failures, which the client sees as 502). The backend's verdict on a bad request (400, 404, 413, 422) is not.
+     * A failure of the backend, not of the request: no answer, a timeout, 5xx (and the upstream's auth failures,
+     * which the client sees as 502). Not: the backend's verdict on a bad request (400, 404, 413, 422); a 429, which
+     * is a quota (often one tenant's) and is retried after its retry-after; and the gateway's own local failures
+     * (see {@link #isLocal}), which say nothing of the upstream.
      */
     public static boolean countsAgainstBackend(Throwable failure) {
-        if (failure instanceof OpenAiError error) {
-            return error.status() == 429 || error.status() == 502 || error.status() == 504;
+        if (failure == null || isLocal(failure)) {
+            return false;
         }
-        return failure != null;
+        if (failure instanceof OpenAiError error) {
+            return error.status() == 502 || error.status() == 504;
+        }
+        return true;
+    }
+
+    /**
+     * A failure of this gateway, not of the upstream: out of file handles, its connection pool to the upstream full
+     * or a pooled connection not had in time, or an internal error.
+     */
+    public static boolean isLocal(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof ConnectionPoolTooBusyException
+                    || t instanceof OpenAiError error && "internal_error".equals(error.code())) {
+                return true;
+            }
+            String message = t.getMessage();
+            if (message != null && (message.contains("Too many open files")
+                    || t instanceof NoStackTraceTimeoutException && message.contains("getting a connection"))) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     /** Another call to the same backend may succeed: connect errors, closed connections, 429, 500, 502, 503, 504. */

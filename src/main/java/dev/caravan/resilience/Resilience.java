@@ -33,7 +33,13 @@ public record Resilience(CircuitBreakers circuits, RetryPolicy retries) {
                 (int) number(properties, "gateway.circuit.minimum-calls", 10),
                 (int) number(properties, "gateway.circuit.sliding-window-size", 20),
                 number(properties, "gateway.circuit.wait-in-open-ms", 30_000),
-                (int) number(properties, "gateway.circuit.half-open-calls", 2));
+                (int) number(properties, "gateway.circuit.half-open-calls", 2),
+                properties.resolveProperty("gateway.circuit.scope").map(String::trim).orElse("model"),
+                (int) number(properties, "gateway.circuit.max-models", 64));
+        if (!settings.scope().equalsIgnoreCase("model") && !settings.scope().equalsIgnoreCase("backend")) {
+            throw new IllegalArgumentException("gateway.circuit.scope must be model or backend, not '"
+                    + settings.scope() + "'");
+        }
         long timeoutSeconds = number(properties, "gateway.pipeline-timeout-seconds", 600);
 
         if (settings.minimumCalls() > settings.slidingWindowSize()) {
@@ -49,9 +55,10 @@ public record Resilience(CircuitBreakers circuits, RetryPolicy retries) {
         registry.bind("requestDeadline", new RequestDeadline(vertx, timeoutSeconds));
         registry.bind("circuitCheck", new CircuitCheck(circuits));
         registry.bind("nextFallback", new NextFallback(config));
-        LOG.info("Resilience: {} attempts per backend (backoff {}–{} ms), circuits open at {}% failures or {}% calls "
-                        + "slower than {} ms over {} calls (at least {}) for {} ms, request deadline {}",
+        LOG.info("Resilience: {} attempts per backend (backoff {}–{} ms), a circuit per {} that opens at {}% failures "
+                        + "or {}% calls slower than {} ms over {} calls (at least {}) for {} ms, request deadline {}",
                 retries.maxAttempts(), retries.baseDelayMillis(), retries.maxDelayMillis(),
+                settings.scope().equalsIgnoreCase("model") ? "backend and model" : "backend",
                 settings.failureRateThreshold(), settings.slowCallRateThreshold(), settings.slowCallDurationMillis(),
                 settings.slidingWindowSize(), settings.minimumCalls(), settings.waitInOpenMillis(),
                 timeoutSeconds > 0 ? timeoutSeconds + " s" : "none");

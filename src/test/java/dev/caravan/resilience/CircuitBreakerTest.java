@@ -31,6 +31,8 @@ class CircuitBreakerTest {
     static UpstreamEmulator failing;
     static UpstreamEmulator picky;
     static UpstreamEmulator slow;
+    static UpstreamEmulator quota;
+    static UpstreamEmulator prefix;
     static GatewayInstance gateway;
 
     @BeforeAll
@@ -38,16 +40,9 @@ class CircuitBreakerTest {
         failing = UpstreamEmulator.start();
         picky = UpstreamEmulator.start();
         slow = UpstreamEmulator.start();
-        gateway = GatewayInstance.builder().config("""
-                backends:
-                  failing: {type: openai, url: "%s"}
-                  picky: {type: openai, url: "%s"}
-                  slow: {type: openai, url: "%s"}
-                models:
-                  failing-model: {backend: failing}
-                  picky-model: {backend: picky}
-                  slow-model: {backend: slow}
-                """.formatted(failing.baseUrl(), picky.baseUrl(), slow.baseUrl()))
+        quota = UpstreamEmulator.start();
+        prefix = UpstreamEmulator.start();
+        gateway = GatewayInstance.builder().config(yaml())
                 .property("gateway.retry.max-attempts", "1") // one call per request: the breaker counts requests
                 .property("gateway.circuit.minimum-calls", "4")
                 .property("gateway.circuit.sliding-window-size", "4")
@@ -59,12 +54,31 @@ class CircuitBreakerTest {
                 .start();
     }
 
+    static String yaml() {
+        return """
+                backends:
+                  failing: {type: openai, url: "%s"}
+                  picky: {type: openai, url: "%s"}
+                  slow: {type: openai, url: "%s"}
+                  quota: {type: openai, url: "%s"}
+                  prefix: {type: openai, url: "%s"}
+                models:
+                  failing-model: {backend: failing}
+                  picky-model: {backend: picky}
+                  slow-model: {backend: slow}
+                  quota-model: {backend: quota}
+                  "pre/*": {backend: prefix}
+                """.formatted(failing.baseUrl(), picky.baseUrl(), slow.baseUrl(), quota.baseUrl(), prefix.baseUrl());
+    }
+
     @AfterAll
     static void stop() {
         gateway.close();
         failing.close();
         picky.close();
         slow.close();
+        quota.close();
+        prefix.close();
     }
 
     @BeforeEach
@@ -72,6 +86,8 @@ class CircuitBreakerTest {
         failing.reset();
         picky.reset();
         slow.reset();
+        quota.reset();
+        prefix.reset();
     }
 
     @Test
@@ -139,5 +155,62 @@ class CircuitBreakerTest {
         assertEquals("open", health(gateway, "slow").path("circuit").asText(), "slow first bytes open the circuit");
         assertEquals(503, chat(gateway, "slow-model").statusCode());
         assertEquals(2, slow.requests());
+    }
+
+    @Test
+    void upstream429sDoNotOpenIt() {
+        quota.failNext(6, 429);
+        for (int i = 0; i < 6; i++) {
+            assertEquals(429, chat(gateway, "quota-model").statusCode());
+        }
+        assertEquals("closed", health(gateway, "quota").path("circuit").asText(),
+                "a quota (often one tenant's) is not a failing upstream");
+        assertEquals(200, chat(gateway, "quota-model").statusCode());
+        assertEquals(7, quota.requests());
+    }
+
+    @Test
+    void oneBadModelOnAPrefixBackendDoesNotCloseItForItsOtherModels() {
+        prefix.failNext(4, 500);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(502, chat(gateway, "pre/bad").statusCode());
+        }
+        HttpResponse<String> refused = chat(gateway, "pre/bad");
+        assertEquals(503, refused.statusCode(), refused.body());
+        assertEquals("circuit_open", errorCode(refused));
+        assertTrue(refused.body().contains("pre/bad"), refused.body());
+        assertEquals(4, prefix.requests(), "the open circuit kept pre/bad off the upstream");
+
+        HttpResponse<String> other = chat(gateway, "pre/good");
+        assertEquals(200, other.statusCode(), "another model of the backend is still served: " + other.body());
+        assertEquals(5, prefix.requests());
+        // per backend, the worst of its models, plus which model
+        assertEquals("open", health(gateway, "prefix").path("circuit").asText());
+        assertEquals("open", health(gateway, "prefix").path("circuit_models").path("bad").asText());
+        assertEquals("open", lane(gateway, "prefix").path("circuit_models").path("bad").asText());
+        String metrics = gateway.get("/metrics").body();
+        assertTrue(metrics.contains("caravan_circuit_state{backend=\"prefix\",state=\"open\"} 1.0"), metrics);
+        assertTrue(metrics.lines().filter(line -> line.startsWith("caravan_circuit_state{"))
+                        .allMatch(line -> line.matches("caravan_circuit_state\\{backend=\"[a-z]+\",state=\"[a-z_]+\"} .*")),
+                "the gauge's labels stay one set per backend, no model: " + metrics);
+    }
+
+    @Test
+    void scopeBackendMakesOneCircuitPerBackend() {
+        try (GatewayInstance perBackend = GatewayInstance.builder().config(yaml())
+                .property("gateway.retry.max-attempts", "1")
+                .property("gateway.circuit.minimum-calls", "4")
+                .property("gateway.circuit.sliding-window-size", "4")
+                .property("gateway.circuit.wait-in-open-ms", "60000")
+                .property("gateway.circuit.scope", "backend")
+                .start()) {
+            prefix.failNext(4, 500);
+            for (int i = 0; i < 4; i++) {
+                assertEquals(502, chat(perBackend, "pre/bad").statusCode());
+            }
+            HttpResponse<String> other = chat(perBackend, "pre/good");
+            assertEquals(503, other.statusCode(), other.body());
+            assertEquals("circuit_open", errorCode(other));
+        }
     }
 }

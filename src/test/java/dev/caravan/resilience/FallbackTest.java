@@ -27,8 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A model's fallbacks serve when its backend is down, keeps failing after its retries, or has its circuit open —
- * through their own backend's lane, before anything reached the client, never for a bad request. Backends p1..p5
- * share the "primary" upstream but each has its own breaker, so one test's failures do not open another's circuit.
+ * through their own backend's lane, before anything reached the client, never for a bad request. The models of
+ * backend p share the "primary" upstream but each has its own circuit (per backend and upstream model), so one
+ * test's failures do not open another's.
  */
 class FallbackTest {
 
@@ -43,11 +44,7 @@ class FallbackTest {
         String p = primary.baseUrl();
         gateway = GatewayInstance.builder().config("""
                 backends:
-                  p1: {type: openai, url: "%1$s", max-concurrent: 1}
-                  p2: {type: openai, url: "%1$s"}
-                  p3: {type: openai, url: "%1$s"}
-                  p4: {type: openai, url: "%1$s"}
-                  p5: {type: openai, url: "%1$s"}
+                  p: {type: openai, url: "%1$s", max-concurrent: 1}
                   down1: {type: openai, url: "http://127.0.0.1:%3$d"}
                   down2: {type: openai, url: "http://127.0.0.1:%4$d"}
                   down3: {type: openai, url: "http://127.0.0.1:%5$d"}
@@ -56,11 +53,11 @@ class FallbackTest {
                   backup: {type: openai, url: "%2$s"}
                 models:
                   backup-model: {backend: backup, upstream-model: backup-upstream}
-                  failing-then-fine: {backend: p1, fallbacks: [backup-model]}
-                  tripped: {backend: p2, fallbacks: [backup-model]}
-                  picky: {backend: p3, fallbacks: [backup-model]}
-                  cut: {backend: p4, fallbacks: [backup-model]}
-                  refused-stream: {backend: p5, fallbacks: [backup-model]}
+                  failing-then-fine: {backend: p, fallbacks: [backup-model]}
+                  tripped: {backend: p, fallbacks: [backup-model]}
+                  picky: {backend: p, fallbacks: [backup-model]}
+                  cut: {backend: p, fallbacks: [backup-model]}
+                  refused-stream: {backend: p, fallbacks: [backup-model]}
                   gone: {backend: down1, fallbacks: [backup-model]}
                   also-gone: {backend: down2}
                   chain: {backend: down1, fallbacks: [also-gone, backup-model]}
@@ -120,12 +117,12 @@ class FallbackTest {
             assertEquals("backup", head.headers.get("x-caravan-backend"));
             assertEquals(3, primary.requests(), "the primary had its three attempts");
             assertEquals(1, backup.requests());
-            // the stream runs on the backup; p1's only slot (gate and throttle) is free again meanwhile
-            assertEquals(0, lane(gateway, "p1").path("in_flight").asInt());
+            // the stream runs on the backup; p's only slot (gate and throttle) is free again meanwhile
+            assertEquals(0, lane(gateway, "p").path("in_flight").asInt());
             assertEquals(1, lane(gateway, "backup").path("in_flight").asInt());
             HttpResponse<String> next = chat(gateway, "failing-then-fine");
             assertEquals(200, next.statusCode(), next.body());
-            assertEquals("p1", next.headers().firstValue("x-caravan-backend").orElse(null), "p1 serves again");
+            assertEquals("p", next.headers().firstValue("x-caravan-backend").orElse(null), "p serves again");
             assertFalse(backup.inFlight() == 0, "while the fallback's stream still runs");
             String line;
             StringBuilder rest = new StringBuilder();
@@ -141,8 +138,9 @@ class FallbackTest {
     void anOpenCircuitGoesStraightToTheFallbackWithoutTouchingThePrimary() {
         primary.failNext(100, 500);
         assertEquals(200, chat(gateway, "tripped").statusCode()); // 3 failed calls, then the backup
-        assertEquals(200, chat(gateway, "tripped").statusCode()); // a 4th failure opens p2's circuit
-        assertEquals("open", health(gateway, "p2").path("circuit").asText());
+        assertEquals(200, chat(gateway, "tripped").statusCode()); // a 4th failure opens tripped's circuit
+        assertEquals("open", health(gateway, "p").path("circuit").asText());
+        assertEquals("open", health(gateway, "p").path("circuit_models").path("tripped").asText());
 
         primary.reset();
         backup.reset();
@@ -158,7 +156,7 @@ class FallbackTest {
         primary.failNext(1, 400);
         HttpResponse<String> response = chat(gateway, "picky");
         assertEquals(400, response.statusCode(), response.body());
-        assertEquals("p3", response.headers().firstValue("x-caravan-backend").orElse(null));
+        assertEquals("p", response.headers().firstValue("x-caravan-backend").orElse(null));
         assertEquals(0, backup.requests());
     }
 
@@ -167,7 +165,7 @@ class FallbackTest {
         primary.cutAfterTokens(2);
         RawHttp.Response response = Calls.stream(gateway, "cut");
         assertEquals(200, response.status);
-        assertEquals("p4", response.headers.get("x-caravan-backend"));
+        assertEquals("p", response.headers.get("x-caravan-backend"));
         List<String> events = response.events();
         assertFalse(events.contains("[DONE]"), response.body);
         assertTrue(Calls.lastEvent(response).has("error"), response.body);
