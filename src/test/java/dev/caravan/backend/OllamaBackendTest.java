@@ -35,7 +35,7 @@ class OllamaBackendTest {
             + "\"properties\":{\"location\":{\"type\":\"string\"}},\"required\":[\"location\"]}}}]";
 
     @RegisterExtension
-    static final EmulatedGateway env = EmulatedGateway.withConfig(url -> """
+    static final EmulatedGateway env = EmulatedGateway.withEmulator(emulator -> """
             backends:
               gpu: {type: ollama, url: "%s", max-concurrent: 4}
               slow: {type: ollama, url: "%s", timeout-seconds: 1}
@@ -44,7 +44,7 @@ class OllamaBackendTest {
               nomic: {backend: gpu, upstream-model: "nomic-embed-text"}
               "gpu/*": {backend: gpu}
               patient: {backend: slow, upstream-model: "llama3.2:latest"}
-            """.formatted(url, url))
+            """.formatted(emulator.baseUrl(), emulator.extraBaseUrl()))
             // the failure tests must not open the circuit for the tests after them (see CircuitBreakerTest)
             .property("gateway.circuit.minimum-calls", "1000")
             .property("gateway.circuit.sliding-window-size", "1000");

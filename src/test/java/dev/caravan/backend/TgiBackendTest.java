@@ -34,7 +34,7 @@ class TgiBackendTest {
     private static final String REPLY = UpstreamEmulator.DEFAULT_REPLY; // 8 tokens
 
     @RegisterExtension
-    static final EmulatedGateway env = EmulatedGateway.withConfig(url -> """
+    static final EmulatedGateway env = EmulatedGateway.withEmulator(emulator -> """
             backends:
               tgi: {type: tgi, url: "%s", max-concurrent: 4}
               slow: {type: tgi, url: "%s", timeout-seconds: 1}
@@ -42,7 +42,7 @@ class TgiBackendTest {
               mistral: {backend: tgi}
               "tgi/*": {backend: tgi}
               patient: {backend: slow}
-            """.formatted(url, url));
+            """.formatted(emulator.baseUrl(), emulator.extraBaseUrl()));
 
     @Test
     void chatBecomesAChatMlPromptAndTheReplyAChatCompletion() throws Exception {

@@ -147,6 +147,18 @@ public final class UpstreamEmulator implements AutoCloseable {
         return "http://127.0.0.1:" + port;
     }
 
+    /**
+     * Another address of this emulator: a port of its own with the same replies, knobs and counters, for tests
+     * that need two backends on one upstream (gateway.yaml refuses two backends with one URL and type).
+     */
+    public String extraBaseUrl() {
+        int main = port;
+        deploy("127.0.0.1", NEXT_SHARED_FREE_PORT.getAndDecrement(), 1);
+        int extra = port;
+        port = main;
+        return "http://127.0.0.1:" + extra;
+    }
+
     /** Stops the servers (dropping open connections, hanging ones included) and the Vertx if it is ours. */
     @Override
     public void close() {

@@ -23,14 +23,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LanePriorityTest {
 
     @RegisterExtension
-    static final EmulatedGateway env = EmulatedGateway.withConfig(url -> """
+    static final EmulatedGateway env = EmulatedGateway.withEmulator(emulator -> """
             backends:
-              gpu: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 10}
-              tiny: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 2}
+              gpu: {type: openai, url: "%s", max-concurrent: 1, queue-size: 10}
+              tiny: {type: openai, url: "%s", max-concurrent: 1, queue-size: 2}
             models:
               m: {backend: gpu}
               t: {backend: tiny}
-            """.formatted(url));
+            """.formatted(emulator.baseUrl(), emulator.extraBaseUrl()));
 
     @Test
     void waitersAreServedByPriorityThenArrival() {

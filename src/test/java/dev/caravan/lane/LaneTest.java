@@ -26,16 +26,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LaneTest {
 
     @RegisterExtension
-    static final EmulatedGateway env = EmulatedGateway.withConfig(url -> """
+    static final EmulatedGateway env = EmulatedGateway.withEmulator(emulator -> """
             backends:
-              wide: {type: openai, url: "%1$s", max-concurrent: 2, queue-size: 50}
-              narrow: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 1, queue-timeout-seconds: 30}
-              hurried: {type: openai, url: "%1$s", max-concurrent: 1, queue-size: 5, queue-timeout-seconds: 1}
+              wide: {type: openai, url: "%s", max-concurrent: 2, queue-size: 50}
+              narrow: {type: openai, url: "%s", max-concurrent: 1, queue-size: 1, queue-timeout-seconds: 30}
+              hurried: {type: openai, url: "%s", max-concurrent: 1, queue-size: 5, queue-timeout-seconds: 1}
             models:
               wide-model: {backend: wide}
               narrow-model: {backend: narrow}
               hurried-model: {backend: hurried}
-            """.formatted(url));
+            """.formatted(emulator.baseUrl(), emulator.extraBaseUrl(), emulator.extraBaseUrl()));
 
     @AfterEach
     void drained() {

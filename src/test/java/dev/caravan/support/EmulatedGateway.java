@@ -22,17 +22,25 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class EmulatedGateway implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback {
 
-    private final Function<String, String> config;
+    private final Function<UpstreamEmulator, String> config;
     private final Map<String, String> properties = new LinkedHashMap<>();
     private UpstreamEmulator upstream;
     private GatewayInstance gateway;
 
-    private EmulatedGateway(Function<String, String> config) {
+    private EmulatedGateway(Function<UpstreamEmulator, String> config) {
         this.config = config;
     }
 
     /** The gateway.yaml, given the emulator's base URL. */
     public static EmulatedGateway withConfig(Function<String, String> gatewayYaml) {
+        return new EmulatedGateway(emulator -> gatewayYaml.apply(emulator.baseUrl()));
+    }
+
+    /**
+     * The gateway.yaml, given the emulator itself: for backends on {@link UpstreamEmulator#extraBaseUrl() other
+     * addresses} of the one emulator.
+     */
+    public static EmulatedGateway withEmulator(Function<UpstreamEmulator, String> gatewayYaml) {
         return new EmulatedGateway(gatewayYaml);
     }
 
@@ -52,7 +60,7 @@ public final class EmulatedGateway implements BeforeAllCallback, AfterAllCallbac
     @Override
     public void beforeAll(ExtensionContext context) {
         upstream = UpstreamEmulator.start();
-        GatewayInstance.Builder builder = GatewayInstance.builder().config(config.apply(upstream.baseUrl()));
+        GatewayInstance.Builder builder = GatewayInstance.builder().config(config.apply(upstream));
         properties.forEach(builder::property);
         gateway = builder.start();
     }
