@@ -85,7 +85,11 @@ public final class RedisBuckets implements BucketStore {
         String member = hold == null || tokens <= 0 || !limits.limitsTokens() ? null : hold + ":" + tokens;
         if (member != null) {
             // held before the answer: a renewal that runs first finds nothing to extend (ZADD XX) and does no harm
-            held.computeIfAbsent(limits.id(), id -> new Held(limits)).members.add(member);
+            held.compute(limits.id(), (id, of) -> {
+                Held into = of != null ? of : new Held(limits);
+                into.members.add(member); // inside compute: renew() cannot drop the entry in between
+                return into;
+            });
         }
         return run(limits, tokens, ADMIT, member == null ? List.of() : List.of(hold)).map(reply -> {
             Admission admission = new Admission(Admission.refusal(reply.get(0).toLong()), reply.get(1).toDouble(),
@@ -131,7 +135,7 @@ public final class RedisBuckets implements BucketStore {
     private void renew() {
         held.forEach((keyId, of) -> {
             if (of.members.isEmpty()) {
-                held.remove(keyId, of); // a key seen once costs nothing from here on
+                held.computeIfPresent(keyId, (id, now) -> now.members.isEmpty() ? null : now); // idle keys cost nothing
                 return;
             }
             run(of.limits, 0, RENEW, List.copyOf(of.members)).onFailure(failure -> LOG.debug(
