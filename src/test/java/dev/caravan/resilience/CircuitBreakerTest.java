@@ -22,9 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A circuit breaker per backend: it opens on a failure rate (and on slow first bytes), then answers 503
- * circuit_open at once without calling the upstream, half-opens after its wait and closes on a good probe. Its
- * state shows in /health, /v1/lanes and /metrics. Each test has its own backend (so its own breaker) and upstream.
+ * A circuit breaker per backend and upstream model: it opens on a failure rate (and on slow first bytes), then
+ * answers 503 circuit_open at once without calling the upstream, half-opens after its wait and closes on a good
+ * probe; 429s do not open it, nor does one bad model close its backend for the others. Its state shows in /health,
+ * /v1/lanes and /metrics (per backend, the worst of its models). Each test has its own backend and upstream.
  */
 class CircuitBreakerTest {
 
@@ -211,6 +212,29 @@ class CircuitBreakerTest {
             HttpResponse<String> other = chat(perBackend, "pre/good");
             assertEquals(503, other.statusCode(), other.body());
             assertEquals("circuit_open", errorCode(other));
+        }
+    }
+
+    @Test
+    void modelsPastMaxModelsShareOneCircuitSoInventedIdsCannotGrowTheSet() {
+        try (GatewayInstance capped = GatewayInstance.builder().config(yaml())
+                .property("gateway.retry.max-attempts", "1")
+                .property("gateway.circuit.minimum-calls", "4")
+                .property("gateway.circuit.sliding-window-size", "4")
+                .property("gateway.circuit.wait-in-open-ms", "60000")
+                .property("gateway.circuit.max-models", "1")
+                .start()) {
+            assertEquals(200, chat(capped, "pre/first").statusCode()); // the backend's one circuit of its own
+            prefix.failNext(4, 500);
+            for (int i = 0; i < 4; i++) {
+                assertEquals(502, chat(capped, "pre/invented-" + i).statusCode());
+            }
+            // the invented ids went through the one shared circuit, now open; pre/first keeps its own
+            HttpResponse<String> another = chat(capped, "pre/invented-5");
+            assertEquals(503, another.statusCode(), another.body());
+            assertEquals("circuit_open", errorCode(another));
+            assertEquals(200, chat(capped, "pre/first").statusCode());
+            assertEquals("open", health(capped, "prefix").path("circuit").asText());
         }
     }
 }

@@ -51,7 +51,12 @@ public final class GatewayProcess implements AutoCloseable {
         environment.put("EVENT_LOOPS", "1");
         environment.putAll(env);
         GatewayProcess gateway = new GatewayProcess(builder.start(), port, config, log);
-        gateway.awaitHealthy(Duration.ofSeconds(60));
+        try {
+            gateway.awaitHealthy(Duration.ofSeconds(60));
+        } catch (IOException | RuntimeException e) {
+            gateway.close();
+            throw e;
+        }
         return gateway;
     }
 

@@ -1,25 +1,21 @@
 package dev.caravan.tasks;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.CaravanMain;
 import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.openai.Json;
 import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.GatewayProcess;
 import dev.caravan.support.RedisServer;
 import org.junit.jupiter.api.Test;
 
@@ -49,14 +45,11 @@ class TaskFailoverTest {
                     models:
                       slow-model: {backend: emu}
                     """.formatted(upstream.baseUrl());
-            Path config = Files.createTempFile("caravan-failover", ".yaml");
-            Files.writeString(config, yaml);
-            Path log = Files.createTempFile("caravan-failover", ".log");
-            int port = GatewayInstance.freePort();
-            Process first = startGatewayProcess(port, redis.url(), config, log);
+            GatewayProcess first = GatewayProcess.start(yaml, Map.of("REDIS_URL", redis.url(),
+                    "GATEWAY_TASK_LEASE_SECONDS", "2", "GATEWAY_TASK_REAPER_MS", "500"));
+            int port = first.port();
             List<String> ids = new ArrayList<>();
             try {
-                awaitHealthy(port, first, log);
                 for (int i = 0; i < 3; i++) {
                     HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(uri(port, "/tasks/enqueue"))
                             .header("Content-Type", "application/json")
@@ -69,8 +62,7 @@ class TaskFailoverTest {
                 String running = awaitRunning(port, ids);
                 assertTrue(upstream.awaitRequests(1, DEADLINE), "no task reached the upstream");
 
-                first.destroyForcibly(); // SIGKILL
-                assertTrue(first.waitFor(10, TimeUnit.SECONDS), "the first gateway did not die");
+                first.kill(); // SIGKILL
                 upstream.firstTokenDelayMs(0);
 
                 try (GatewayInstance second = GatewayInstance.builder().config(yaml)
@@ -92,54 +84,10 @@ class TaskFailoverTest {
                     assertEquals(0, dlq.get("data").size(), dlq.toString());
                 }
             } finally {
-                if (first.isAlive()) {
-                    first.destroyForcibly();
-                }
-                Files.deleteIfExists(config);
+                first.close();
             }
             assertFalse(ids.isEmpty());
         }
-    }
-
-    /** The gateway as an operator runs it: its own JVM, configured by environment variables only. */
-    private static Process startGatewayProcess(int port, String redisUrl, Path config, Path log) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                CaravanMain.class.getName())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        Map<String, String> env = builder.environment();
-        env.put("PORT", Integer.toString(port));
-        env.put("HOST", "127.0.0.1");
-        env.put("MANAGEMENT_PORT", Integer.toString(GatewayInstance.freePort()));
-        env.put("REDIS_URL", redisUrl);
-        env.put("GATEWAY_CONFIG", config.toString());
-        env.put("LOG_LEVEL", "WARN");
-        env.put("ROUTES_RELOAD", "false");
-        env.put("EVENT_LOOPS", "1");
-        env.put("GATEWAY_TASK_LEASE_SECONDS", "2");
-        env.put("GATEWAY_TASK_REAPER_MS", "500");
-        return builder.start();
-    }
-
-    private void awaitHealthy(int port, Process process, Path log) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                fail("the gateway process exited with " + process.exitValue() + ":\n" + Files.readString(log));
-            }
-            try {
-                HttpResponse<String> health = http.send(HttpRequest.newBuilder(uri(port, "/health")).GET().build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (health.statusCode() == 200 && health.body().contains("\"emu\"")) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            LockSupport.parkNanos(100_000_000);
-        }
-        fail("the gateway process did not become healthy within 60 s:\n" + Files.readString(log));
     }
 
     /** Waits until one of the tasks is running on the first instance; returns its id. */
