@@ -19,6 +19,7 @@ public final class ReplyWriter {
 
     private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
     private static final CharSequence OVERHEAD = HttpHeaders.createOptimized("x-caravan-overhead-ms");
+    private static final CharSequence REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
 
     private ReplyWriter() {
     }
@@ -64,6 +65,9 @@ public final class ReplyWriter {
         response.setStatusCode(error.status());
         if (exchange != null) {
             addReplyHeaders(response, exchange);
+        } else {
+            // refused before any route ran (unknown URL, wrong method, body too large): no id was taken yet
+            response.putHeader(REQUEST_ID, RequestIds.generate());
         }
         if (error.retryAfterSeconds() > 0) {
             response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(error.retryAfterSeconds()));
@@ -77,6 +81,11 @@ public final class ReplyWriter {
         MultiMap headers = exchange.getProperty(ExchangeKeys.REPLY_HEADERS, MultiMap.class);
         if (headers != null) {
             response.headers().addAll(headers);
+        }
+        if (!response.headers().contains(REQUEST_ID)) {
+            // routes outside the model pipeline (health, models, metrics, tasks) never ran its request-id hook
+            response.putHeader(REQUEST_ID, RequestIds.accept(exchange.getMessage().getHeader("x-request-id",
+                    String.class)));
         }
         Long received = exchange.getProperty(ExchangeKeys.RECEIVED_NANOS, Long.class);
         if (received != null) {

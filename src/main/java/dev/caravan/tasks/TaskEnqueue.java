@@ -10,6 +10,9 @@ import dev.caravan.api.ReplyHeaders;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;
+import dev.caravan.outbound.DestinationCheck;
+import dev.caravan.outbound.RefusedDestination;
+import io.vertx.core.Future;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.AsyncProcessorSupport;
@@ -17,17 +20,20 @@ import org.apache.camel.support.AsyncProcessorSupport;
 /**
  * Last step of POST /tasks/enqueue, once the request passed the same checks as a chat request (pre-hooks, model
  * lookup): takes it as a task and answers 202 {@code {"id":"task_…","status":"queued"}} at once. The task runs
- * later, without a stream; its optional {@code callback_url} (http or https) receives the finished task.
+ * later, without a stream; its optional {@code callback_url} (http or https) receives the finished task, if
+ * CALLBACK_ALLOWED_HOSTS lets the gateway call it (checked here, so a refused one is a 400 now, and again when sent).
  */
 final class TaskEnqueue extends AsyncProcessorSupport {
 
     private final TaskStore store;
     private final Runnable onEnqueued;
+    private final DestinationCheck destinations;
 
     /** @param onEnqueued told after each task is queued (Redis: this instance's claimer looks at once) */
-    TaskEnqueue(TaskStore store, Runnable onEnqueued) {
+    TaskEnqueue(TaskStore store, Runnable onEnqueued, DestinationCheck destinations) {
         this.store = store;
         this.onEnqueued = onEnqueued;
+        this.destinations = destinations;
     }
 
     @Override
@@ -42,7 +48,7 @@ final class TaskEnqueue extends AsyncProcessorSupport {
             callback.done(true);
             return true;
         }
-        return AsyncSteps.completeWhen(store.enqueue(task).andThen(ar -> {
+        return AsyncSteps.completeWhen(callbackAllowed(task).compose(v -> store.enqueue(task)).andThen(ar -> {
             if (ar.succeeded()) {
                 accepted(exchange, task);
                 onEnqueued.run();
@@ -50,6 +56,19 @@ final class TaskEnqueue extends AsyncProcessorSupport {
                 exchange.setException(ar.cause());
             }
         }), callback);
+    }
+
+    /** Succeeds when the task has no callback_url or the gateway may call it; else a 400 naming callback_url. */
+    private Future<Void> callbackAllowed(Task task) {
+        if (task.callbackUrl() == null) {
+            return Future.succeededFuture();
+        }
+        return destinations.check(URI.create(task.callbackUrl())).transform(ar -> ar.succeeded()
+                ? Future.succeededFuture()
+                : Future.failedFuture(ar.cause() instanceof RefusedDestination refused
+                        ? OpenAiError.invalidRequest("callback_url", "'callback_url' is refused: "
+                                + refused.getMessage())
+                        : ar.cause()));
     }
 
     /** A task of this request: callback_url taken out (and checked), never a stream. */

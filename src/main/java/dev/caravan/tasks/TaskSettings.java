@@ -15,10 +15,12 @@ import org.apache.camel.CamelContext;
  * @param retryBackoffMillis pause before a failed attempt is queued again (times the attempt number)
  * @param timeoutSeconds   longest run of one attempt; longer → 504, retried
  * @param redisTimeoutMillis longest wait for one Redis operation
+ * @param callbackAllowedHosts CALLBACK_ALLOWED_HOSTS: where callbacks may go (see outbound.AllowedHosts)
  */
 record TaskSettings(boolean workerEnabled, String queueName, String dlqName, int workers, int queueSize,
                     int maxAttempts, long ttlSeconds, long leaseMillis, long reaperMillis, long retryBackoffMillis,
-                    int dlqSize, long timeoutSeconds, long callbackTimeoutMillis, long redisTimeoutMillis) {
+                    int dlqSize, long timeoutSeconds, long callbackTimeoutMillis, long redisTimeoutMillis,
+                    String callbackAllowedHosts) {
 
     /** The SEDA queue of the tasks-worker route; the same URI as its consumer's, so both agree on its size. */
     static final String WORKER_QUEUE = "seda:caravan-tasks?size={{gateway.task-queue-size}}";
@@ -38,7 +40,8 @@ record TaskSettings(boolean workerEnabled, String queueName, String dlqName, int
                 Math.max(1, Integer.parseInt(property(camel, "gateway.dlq-size", "1000"))),
                 Math.max(1, Long.parseLong(property(camel, "gateway.task-timeout-seconds", "600"))),
                 Math.max(100, Long.parseLong(property(camel, "gateway.task-callback-timeout-ms", "10000"))),
-                Math.max(100, Long.parseLong(property(camel, "gateway.task-redis-timeout-ms", "2000"))));
+                Math.max(100, Long.parseLong(property(camel, "gateway.task-redis-timeout-ms", "2000"))),
+                property(camel, "gateway.callback-allowed-hosts", ""));
     }
 
     private static String property(CamelContext camel, String key, String fallback) {

@@ -1,5 +1,7 @@
 package dev.caravan.tasks;
 
+import dev.caravan.outbound.AllowedHosts;
+import dev.caravan.outbound.DestinationCheck;
 import dev.caravan.state.RedisConnection;
 import io.vertx.core.Vertx;
 import org.apache.camel.CamelContext;
@@ -45,12 +47,15 @@ public final class Tasks {
         }
         RedisTaskFeeder claimer = feeder;
         Runnable onEnqueued = claimer == null ? () -> { } : claimer::poke;
-        TaskCallbacks callbacks = new TaskCallbacks(vertx, settings.callbackTimeoutMillis());
+        // a bad entry stops the start: an allow-list that silently allows more than written would fail open
+        DestinationCheck destinations = new DestinationCheck(vertx,
+                AllowedHosts.parse(settings.callbackAllowedHosts(), "CALLBACK_ALLOWED_HOSTS"));
+        TaskCallbacks callbacks = new TaskCallbacks(vertx, settings.callbackTimeoutMillis(), destinations);
         TaskRun run = new TaskRun(camel, vertx, store, settings);
         TaskSettle settle = new TaskSettle(store, deadLetters, callbacks, settings);
 
         Registry registry = camel.getRegistry();
-        registry.bind("taskEnqueue", new TaskEnqueue(store, onEnqueued));
+        registry.bind("taskEnqueue", new TaskEnqueue(store, onEnqueued, destinations));
         registry.bind("taskStatus", new TaskStatus(store));
         registry.bind("taskSlots", new TaskSlots(settings.workers(), claimer == null ? id -> { } : claimer::released));
         registry.bind("taskRun", run);

@@ -19,8 +19,15 @@ final class CallbackReceiver implements AutoCloseable {
     private final Vertx vertx = Vertx.vertx();
     private final BlockingQueue<Call> calls = new LinkedBlockingQueue<>();
     private final HttpServer server;
+    private final String host;
 
     CallbackReceiver() {
+        this("127.0.0.1");
+    }
+
+    /** @param host the loopback address to listen on (127.0.0.2 is another loopback destination for a test) */
+    CallbackReceiver(String host) {
+        this.host = host;
         try {
             server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
                 java.util.HashMap<String, String> headers = new java.util.HashMap<>();
@@ -33,18 +40,18 @@ final class CallbackReceiver implements AutoCloseable {
                 }
                 calls.add(new Call(request.path(), headers, json));
                 request.response().setStatusCode(204).end();
-            })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            })).listen(0, host).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("callback receiver did not start", e);
         }
     }
 
     String url(String path) {
-        return "http://127.0.0.1:" + server.actualPort() + path;
+        return "http://" + host + ":" + server.actualPort() + path;
     }
 
     String urlWithCredentials(String user, String password, String path) {
-        return "http://" + user + ":" + password + "@127.0.0.1:" + server.actualPort() + path;
+        return "http://" + user + ":" + password + "@" + host + ":" + server.actualPort() + path;
     }
 
     /** The next call to this path within the timeout, or null; calls to other paths are kept for later. */

@@ -77,6 +77,8 @@ abstract class TaskContract {
                           - {key: %s, name: bob, models: ["*"]}
                         """.formatted(upstream.baseUrl(), ALICE, BOB))
                 .property("gateway.admin-api-key", ADMIN)
+                // the callback receiver listens on loopback, which callbacks may only reach when it is listed
+                .property("gateway.callback-allowed-hosts", "127.0.0.1")
                 .property("gateway.retry.max-attempts", "2")
                 .property("gateway.retry.base-delay-ms", "1")
                 .property("gateway.retry.max-delay-ms", "5")

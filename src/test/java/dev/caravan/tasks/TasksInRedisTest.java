@@ -14,6 +14,8 @@ import static dev.caravan.tasks.TaskPolling.awaitStatus;
 import static dev.caravan.tasks.TaskPolling.get;
 import static dev.caravan.tasks.TaskPolling.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** Tasks and the DLQ in a real Redis, shared by every instance on it. */
 class TasksInRedisTest extends TaskContract {
@@ -49,5 +51,31 @@ class TasksInRedisTest extends TaskContract {
             assertEquals(done.toString(), Json.MAPPER.readTree(get(gateway, "/tasks/" + id, ALICE).body()).toString());
             assertEquals(get(gateway, "/tasks/dlq", ADMIN).body(), get(acceptOnly, "/tasks/dlq", ADMIN).body());
         }
+    }
+
+    @Test
+    void aCallbackIsCheckedAgainWhenSent() throws Exception {
+        // the instance that accepts lists all of 127/8; the one that runs the task (and sends its callback) lists
+        // only 127.0.0.1, as if the destination's address had changed between enqueue and send
+        try (CallbackReceiver elsewhere = new CallbackReceiver("127.0.0.2");
+             GatewayInstance acceptOnly = store(builder(upstream))
+                     .property("gateway.task-worker-enabled", "false")
+                     .property("gateway.callback-allowed-hosts", "127.0.0.0/8").start()) {
+            String refused = enqueued(acceptOnly, elsewhere.url("/refused"));
+            String sent = enqueued(acceptOnly, callbacks.url("/sent"));
+            for (String id : new String[] {refused, sent}) {
+                JsonNode done = awaitStatus(acceptOnly, id, ALICE, Set.of("done", "failed"), Duration.ofSeconds(30));
+                assertEquals("done", done.get("status").asText(), done.toString());
+            }
+            assertNotNull(callbacks.await("/sent", 10_000), "the worker sends the callbacks it may");
+            assertNull(elsewhere.await("/refused", 1_000), "the worker refused the callback its list does not allow");
+        }
+    }
+
+    private static String enqueued(GatewayInstance gateway, String callbackUrl) throws Exception {
+        var accepted = post(gateway, "/tasks/enqueue", ALICE, ("{\"model\":\"task-model\",\"callback_url\":\"%s\","
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").formatted(callbackUrl));
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        return Json.MAPPER.readTree(accepted.body()).get("id").asText();
     }
 }
