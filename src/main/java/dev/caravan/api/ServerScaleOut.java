@@ -2,6 +2,7 @@ package dev.caravan.api;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -13,16 +14,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Spreads the platform-http server over several event loops. Camel starts one Vert.x HttpServer, so every
- * connection lands on one event loop and the gateway uses one core however many it has. Vert.x shares a port
- * between servers opened on different event loops and deals connections out round-robin, so more servers
- * with the same request handler (Camel's router) put the other cores to work.
+ * The gateway's HTTP servers: one per event loop, all with the edge's options, serving Camel's platform-http
+ * router. Camel starts one Vert.x HttpServer, on one event loop (one core), with default options that cannot be
+ * changed once it listens; a connection handler (the {@link ConnectionGuard}) can only be set before. So the
+ * gateway opens its own servers on the same host and port (Vert.x shares a port between servers on different
+ * event loops and deals connections out round-robin), then closes Camel's: the port stays bound by the others,
+ * and every connection from then on gets the same limits.
+ * <p>
+ * HTTP/1.1 only (h2c upgrade offers are ignored, as vLLM and Ollama do): every connection is then guarded the
+ * same way from its first byte.
  */
 public final class ServerScaleOut {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServerScaleOut.class);
 
-    private final List<HttpServer> extra = new ArrayList<>();
+    private final List<HttpServer> servers = new ArrayList<>();
+    private final AtomicInteger openConnections = new AtomicInteger();
 
     public void start(CamelContext camel, Vertx vertx, int instances, String host) {
         VertxPlatformHttpServer platform = null;
@@ -31,23 +38,39 @@ public final class ServerScaleOut {
                 platform = router.getServer();
             }
         }
-        if (platform == null || platform.getServer() == null || instances <= 1) {
-            LOG.warn("The HTTP server stays on one event loop: no platform-http server found to scale out");
+        if (platform == null || platform.getServer() == null) {
+            LOG.warn("No platform-http server found: the HTTP edge limits are not applied");
             return;
         }
-        HttpServer main = platform.getServer();
-        int port = main.actualPort();
-        for (int i = 1; i < instances; i++) {
+        EdgeSettings settings = EdgeSettings.of(camel);
+        HttpServer camelServer = platform.getServer();
+        int port = camelServer.actualPort();
+        HttpServerOptions options = new HttpServerOptions()
+                .setHttp2ClearTextEnabled(false)
+                .setTcpNoDelay(true)
+                .setIdleTimeout(0); // the ConnectionGuard's phase deadlines instead
+        for (int i = 0; i < Math.max(1, instances); i++) {
             // created from this (non-Vert.x) thread, each server gets the next event loop
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions()).requestHandler(main.requestHandler());
+            HttpServer server = vertx.createHttpServer(options)
+                    .connectionHandler(connection -> ConnectionGuard.attach(connection, settings, openConnections))
+                    .invalidRequestHandler(HttpProtocolErrors::answer)
+                    .requestHandler(camelServer.requestHandler());
             server.listen(port, host).toCompletionStage().toCompletableFuture().join();
-            extra.add(server);
+            servers.add(server);
         }
-        LOG.info("HTTP server on {} event loops", instances);
+        camelServer.close().toCompletionStage().toCompletableFuture().join();
+        LOG.info("HTTP server on {} event loops; header/body/idle timeouts {}/{}/{} ms, at most {} connections",
+                servers.size(), settings.headerTimeoutMs(), settings.bodyTimeoutMs(), settings.idleTimeoutMs(),
+                settings.maxConnections());
+    }
+
+    /** Connections open now (for tests and diagnostics). */
+    public int openConnections() {
+        return openConnections.get();
     }
 
     public void stop() {
-        extra.forEach(HttpServer::close);
-        extra.clear();
+        servers.forEach(HttpServer::close);
+        servers.clear();
     }
 }
