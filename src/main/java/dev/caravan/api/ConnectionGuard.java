@@ -14,6 +14,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -94,6 +95,17 @@ final class ConnectionGuard extends ChannelDuplexHandler {
                 bodyOpen = true;
                 arm(ctx, settings.bodyTimeoutMs(), true);
             }
+        }
+        if (bodyOpen && msg instanceof HttpContent content && content.decoderResult().isFailure()) {
+            // bad chunked framing: Vert.x would only drop the connection; the client learns why
+            ReferenceCountUtil.release(msg);
+            cancel();
+            if (replyStarted) {
+                ctx.close();
+            } else {
+                reply(ctx, OpenAiError.invalidRequest(null, "The request body's chunked encoding is malformed"));
+            }
+            return;
         }
         if (msg instanceof LastHttpContent && bodyOpen) {
             bodyOpen = false;

@@ -35,6 +35,20 @@ final class HttpProtocolErrors {
         answer(request, error);
     }
 
+    /**
+     * Whether a request target holds a '%' not followed by two hex digits. Vert.x Web fails such a path before any
+     * route (and its error page) is reached; checked here, on the raw URI, only when it holds a '%' at all.
+     */
+    static boolean badEscape(String uri) {
+        for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+            if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0
+                    || Character.digit(uri.charAt(i + 2), 16) < 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Replies with the error and closes the connection once the reply is out. */
     static void answer(HttpServerRequest request, OpenAiError error) {
         HttpServerResponse response = request.response();

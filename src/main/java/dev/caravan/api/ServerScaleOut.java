@@ -4,9 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.caravan.openai.OpenAiError;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -49,12 +52,21 @@ public final class ServerScaleOut {
                 .setHttp2ClearTextEnabled(false)
                 .setTcpNoDelay(true)
                 .setIdleTimeout(0); // the ConnectionGuard's phase deadlines instead
+        Handler<HttpServerRequest> router = camelServer.requestHandler();
+        Handler<HttpServerRequest> requests = request -> {
+            if (HttpProtocolErrors.badEscape(request.uri())) {
+                HttpProtocolErrors.answer(request, OpenAiError.invalidRequest(null,
+                        "The request URL holds a malformed %-escape"));
+            } else {
+                router.handle(request);
+            }
+        };
         for (int i = 0; i < Math.max(1, instances); i++) {
             // created from this (non-Vert.x) thread, each server gets the next event loop
             HttpServer server = vertx.createHttpServer(options)
                     .connectionHandler(connection -> ConnectionGuard.attach(connection, settings, openConnections))
                     .invalidRequestHandler(HttpProtocolErrors::answer)
-                    .requestHandler(camelServer.requestHandler());
+                    .requestHandler(requests);
             server.listen(port, host).toCompletionStage().toCompletableFuture().join();
             servers.add(server);
         }
