@@ -116,7 +116,11 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof HttpResponse response && response.status().code() >= 200) {
+        if (msg instanceof HttpResponse response) {
+            if (response.status().code() < 200) {
+                ctx.write(msg, promise); // 100 Continue: an interim answer, the request is still open
+                return;
+            }
             replyStarted = true;
         }
         if (msg instanceof LastHttpContent && unanswered > 0 && --unanswered == 0 && !bodyOpen) {

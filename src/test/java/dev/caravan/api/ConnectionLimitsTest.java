@@ -112,6 +112,21 @@ class ConnectionLimitsTest {
     }
 
     @Test
+    void anExpectContinueRequestIsAnsweredAndItsConnectionStillGoesIdle() throws IOException {
+        try (RawHttp http = RawHttp.connect(port())) {
+            String body = Calls.body("gpt-emu", false);
+            http.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Expect: 100-continue\r\nContent-Length: " + body.length() + "\r\n\r\n");
+            RawHttp.Response interim = http.readHead();
+            assertEquals(100, interim.status);
+            http.write(body);
+            RawHttp.Response response = http.readAll();
+            assertEquals(200, response.status, response.body);
+            assertTrue(http.closedWithin(LONG_ENOUGH), "the interim 100 does not count as the reply");
+        }
+    }
+
+    @Test
     void aKeepAliveConnectionServesSeveralRequests() throws IOException {
         try (RawHttp http = RawHttp.connect(port())) {
             for (int i = 0; i < 3; i++) {
