@@ -48,6 +48,8 @@ public final class ServerScaleOut {
         EdgeSettings settings = EdgeSettings.of(camel);
         HttpServer camelServer = platform.getServer();
         int port = camelServer.actualPort();
+        // exactly where Camel bound (whatever decided the host), so the port is shared, not bound twice
+        String bindHost = platform.getHost() != null ? platform.getHost() : host;
         HttpServerOptions options = new HttpServerOptions()
                 .setHttp2ClearTextEnabled(false)
                 .setTcpNoDelay(true)
@@ -67,7 +69,7 @@ public final class ServerScaleOut {
                     .connectionHandler(connection -> ConnectionGuard.attach(connection, settings, openConnections))
                     .invalidRequestHandler(HttpProtocolErrors::answer)
                     .requestHandler(requests);
-            server.listen(port, host).toCompletionStage().toCompletableFuture().join();
+            server.listen(port, bindHost).toCompletionStage().toCompletableFuture().join();
             servers.add(server);
         }
         camelServer.close().toCompletionStage().toCompletableFuture().join();
