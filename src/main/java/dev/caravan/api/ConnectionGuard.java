@@ -30,8 +30,7 @@ import io.vertx.core.net.impl.ConnectionBase;
  * Bounds one HTTP/1.1 connection in time, from inside its Netty pipeline (just before Vert.x's own handler): its
  * first request head must be complete within the header timeout of opening, each body within the body timeout of
  * its head, and the next request head within the idle timeout of the last reply. While a request is being
- * answered (waiting in a lane, streaming) no timer runs. One timer per connection at most, on its event loop,
- * cancelled when its phase ends.
+ * answered (waiting in a lane, streaming) no deadline runs. One timer per connection at most, on its event loop.
  * <p>
  * Vert.x's idleTimeout closes on inactivity in either direction, so it would also cut a request that waits quietly
  * for a GPU slot; and a connection that dribbles a byte a second is never idle. Hence these phase deadlines.
@@ -46,6 +45,9 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     private final EdgeSettings settings;
     private final boolean refused;
     private ScheduledFuture<?> timer;
+    private long timerAt;
+    private long deadline;
+    private boolean bodyPhase;
     private int unanswered;
     private boolean bodyOpen;
     private boolean replyStarted;
@@ -73,7 +75,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancel();
+        stop();
     }
 
     @Override
@@ -109,7 +111,11 @@ final class ConnectionGuard extends ChannelDuplexHandler {
         }
         if (msg instanceof LastHttpContent && bodyOpen) {
             bodyOpen = false;
-            cancel();
+            if (unanswered == 0) {
+                arm(ctx, settings.idleTimeoutMs(), false); // answered before its body ended (a refusal)
+            } else {
+                cancel();
+            }
         }
         ctx.fireChannelRead(msg);
     }
@@ -131,18 +137,56 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancel();
+        stop();
         ctx.fireChannelInactive();
     }
 
+    /**
+     * Sets the phase's deadline. The timer is not rescheduled per request (a keep-alive connection changes phase
+     * several times per request): one timer runs at most, and when it fires before the current deadline it is
+     * set again for the rest. So a phase change is a clock read and two field writes.
+     */
     private void arm(ChannelHandlerContext ctx, long millis, boolean body) {
-        cancel();
-        if (millis > 0) {
-            timer = ctx.executor().schedule(() -> expired(ctx, body), millis, TimeUnit.MILLISECONDS);
+        if (millis <= 0) {
+            deadline = 0;
+            return;
+        }
+        deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        bodyPhase = body;
+        if (timer != null && timerAt > deadline) {
+            timer.cancel(false);
+            timer = null;
+        }
+        if (timer == null) {
+            schedule(ctx, deadline);
         }
     }
 
+    private void schedule(ChannelHandlerContext ctx, long at) {
+        timerAt = at;
+        timer = ctx.executor().schedule(() -> fired(ctx), Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private void fired(ChannelHandlerContext ctx) {
+        timer = null;
+        if (deadline == 0) {
+            return; // the phase ended; the next one schedules again
+        }
+        if (deadline - System.nanoTime() > 0) {
+            schedule(ctx, deadline); // a later phase began since this was set
+        } else {
+            deadline = 0;
+            expired(ctx, bodyPhase);
+        }
+    }
+
+    /** The current phase ended in time. */
     private void cancel() {
+        deadline = 0;
+    }
+
+    private void stop() {
+        deadline = 0;
         if (timer != null) {
             timer.cancel(false);
             timer = null;
@@ -150,7 +194,6 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     }
 
     private void expired(ChannelHandlerContext ctx, boolean body) {
-        timer = null;
         if (body && !replyStarted) {
             reply(ctx, new OpenAiError(408, "invalid_request_error", "request_timeout", null,
                     "The request body did not arrive in time"));
