@@ -144,6 +144,20 @@ class EdgeGateTest {
     }
 
     @Test
+    void withAKeyAnOriginIsNotPolicedAndANonJsonPostGetsTheValidators415() throws IOException {
+        byte[] body = Calls.body("caravan-echo", false).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (RawHttp http = RawHttp.post(gateway.port(), CHAT, "application/json", body,
+                "Authorization: Bearer " + KEY, "Origin: http://evil.example")) {
+            RawHttp.Response response = http.readAll();
+            assertEquals(200, response.status, "a key proves intent: " + response.body);
+        }
+        try (RawHttp http = RawHttp.post(gateway.port(), CHAT, "text/plain", body, "Authorization: Bearer " + KEY)) {
+            RawHttp.Response response = http.readAll();
+            assertEquals(415, response.status, response.body);
+        }
+    }
+
+    @Test
     void aGetWithoutKeyStillGetsItsUsual401() {
         var response = gateway.get("/v1/models");
         assertEquals(401, response.statusCode());
