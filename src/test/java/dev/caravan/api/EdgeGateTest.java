@@ -35,6 +35,7 @@ class EdgeGateTest {
         gateway = GatewayInstance.builder()
                 .property("gateway.api-keys-json", "[{\"key\":\"" + KEY + "\",\"name\":\"edge\",\"models\":[\"*\"]}]")
                 .property("gateway.edge.max-inflight-body-bytes", "4096")
+                .property("gateway.local.token-delay-ms", "20") // caravan-echo streams slowly enough to leave one
                 .start();
     }
 
@@ -123,6 +124,20 @@ class EdgeGateTest {
         }
         assertTrue(UpstreamEmulator.await(() -> status(big()) != 503, Duration.ofSeconds(5)),
                 "the held body's bytes are given back when its connection ends");
+    }
+
+    @Test
+    void aClientThatLeavesMidStreamGivesItsBodyBytesBack() throws IOException {
+        String words = "word ".repeat(500); // echoed back token by token: a stream of several seconds
+        String body = Calls.body("caravan-echo", true, words);
+        for (int i = 0; i < 3; i++) { // three times the budget in all: each must have been given back
+            try (RawHttp http = RawHttp.postJson(gateway.port(), CHAT, body, "Authorization: Bearer " + KEY)) {
+                assertEquals(200, http.readHead().status);
+                http.readLine(); // the stream has begun; now leave
+            }
+            assertTrue(UpstreamEmulator.await(() -> status(big()) != 503, Duration.ofSeconds(5)),
+                    "the left stream's bytes are back, round " + i);
+        }
     }
 
     /** A 2,000-byte chat body (padded with spaces): over what is left of the budget while 3,000 are held. */
