@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * An upstream reply read whole into memory (a non-streamed completion) has a ceiling, MAX_UPSTREAM_REPLY_BYTES
  * (64 KiB here): beyond it the client gets 502 upstream_reply_too_large, in each dialect, instead of the gateway
- * buffering without bound; replies under it pass as before.
+ * buffering without bound; replies under it pass as before. Of an upstream error body only the first 64 KiB are read.
  */
 class UpstreamReplyCapTest {
 
@@ -47,5 +47,13 @@ class UpstreamReplyCapTest {
             assertEquals(200, small.statusCode(), model + ": " + small.body());
             env.upstream().reset();
         }
+    }
+
+    @Test
+    void anUpstreamErrorBodyIsReadOnlyInPart() {
+        env.upstream().failNext(1, 400).failMessage("x".repeat(1024 * 1024)); // a 1 MiB error message
+        HttpResponse<String> response = Calls.chat(env.gateway(), "gpt-emu");
+        assertEquals(400, response.statusCode(), response.body().substring(0, 200));
+        assertTrue(response.body().length() < 70_000, "not relayed whole: " + response.body().length() + " chars");
     }
 }
