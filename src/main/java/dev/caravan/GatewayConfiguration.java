@@ -71,6 +71,8 @@ public class GatewayConfiguration implements CamelConfiguration {
     private String redisUrl;
     @PropertyInject(value = "gateway.server.event-loops", defaultValue = "0")
     private int serverEventLoops;
+    @PropertyInject(value = "gateway.max-upstream-reply-bytes", defaultValue = "33554432")
+    private long maxUpstreamReplyBytes;
     @PropertyInject(value = "camel.server.host", defaultValue = "auto")
     private String serverHost;
 
@@ -93,7 +95,7 @@ public class GatewayConfiguration implements CamelConfiguration {
             registry.bind("redisConnection", redis);
         }
 
-        Upstreams upstreams = new Upstreams(vertx);
+        Upstreams upstreams = new Upstreams(vertx, maxUpstreamReplyBytes);
         Adapters adapters = new Adapters()
                 .register(BackendType.OPENAI, new OpenAiAdapter(upstreams))
                 .register(BackendType.OLLAMA, new dev.caravan.backend.OllamaAdapter(upstreams))

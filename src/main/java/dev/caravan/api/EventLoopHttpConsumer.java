@@ -85,7 +85,9 @@ public class EventLoopHttpConsumer extends VertxPlatformHttpConsumer {
     private static void copyRequestHeaders(RoutingContext ctx, Message in) {
         HttpServerRequest request = ctx.request();
         for (Map.Entry<String, String> header : request.headers()) {
-            in.setHeader(header.getKey(), header.getValue());
+            if (!steersCamel(header.getKey())) {
+                in.setHeader(header.getKey(), header.getValue());
+            }
         }
         for (Map.Entry<String, String> param : ctx.pathParams().entrySet()) {
             in.setHeader(param.getKey(), param.getValue());
@@ -93,6 +95,14 @@ public class EventLoopHttpConsumer extends VertxPlatformHttpConsumer {
         in.setHeader(Exchange.HTTP_METHOD, request.method().name());
         in.setHeader(Exchange.HTTP_PATH, request.path());
         in.setHeader(Exchange.HTTP_QUERY, request.query());
+    }
+
+    /**
+     * Camel's own headers (CamelHttpResponseCode, CamelHttpUri, ...) steer its components: a client never sets
+     * them (the CVE-2025-27636 class). Two region compares, no allocation, per header.
+     */
+    static boolean steersCamel(String name) {
+        return name.regionMatches(true, 0, "camel", 0, 5) || name.regionMatches(true, 0, "org.apache.camel", 0, 16);
     }
 
     private void complete(HttpServerResponse response, Exchange exchange) {

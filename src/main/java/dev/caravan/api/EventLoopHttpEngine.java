@@ -2,6 +2,7 @@ package dev.caravan.api;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.caravan.config.ApiKeys;
 import org.apache.camel.Processor;
 import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
 import org.apache.camel.component.platform.http.spi.PlatformHttpConsumer;
@@ -24,6 +25,8 @@ public class EventLoopHttpEngine extends VertxPlatformHttpEngine {
         VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(getCamelContext(), routerName);
         if (router != null && errorPagesInstalled.compareAndSet(false, true)) {
             RouterErrorPages.install(router, reloading);
+            EdgeGate.install(router, getCamelContext().getRegistry().lookupByNameAndType("apiKeys", ApiKeys.class),
+                    EdgeSettings.of(getCamelContext()));
         }
         return new EventLoopHttpConsumer(endpoint, processor, routerName, reloading);
     }

@@ -49,7 +49,8 @@ final class RouterErrorPages {
         if (status == 413) {
             // the rest of an oversized body is not read: close the connection once the reply is out
             ctx.response().putHeader("connection", "close");
-            ctx.response().endHandler(v -> ctx.request().connection().close());
+            // (through the routing context: a plain endHandler would replace the one that frees the body budget)
+            ctx.addEndHandler(v -> ctx.request().connection().close());
         }
         reply(ctx, error);
     }

@@ -2,10 +2,14 @@ package dev.caravan.api;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.caravan.openai.OpenAiError;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -13,16 +17,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Spreads the platform-http server over several event loops. Camel starts one Vert.x HttpServer, so every
- * connection lands on one event loop and the gateway uses one core however many it has. Vert.x shares a port
- * between servers opened on different event loops and deals connections out round-robin, so more servers
- * with the same request handler (Camel's router) put the other cores to work.
+ * The gateway's HTTP servers: one per event loop, all with the edge's options, serving Camel's platform-http
+ * router. Camel starts one Vert.x HttpServer, on one event loop (one core), with default options that cannot be
+ * changed once it listens; a connection handler (the {@link ConnectionGuard}) can only be set before. So the
+ * gateway opens its own servers on the same host and port (Vert.x shares a port between servers on different
+ * event loops and deals connections out round-robin), then closes Camel's: the port stays bound by the others,
+ * and every connection from then on gets the same limits.
+ * <p>
+ * HTTP/1.1 only (h2c upgrade offers are ignored, as vLLM and Ollama do): every connection is then guarded the
+ * same way from its first byte.
  */
 public final class ServerScaleOut {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServerScaleOut.class);
 
-    private final List<HttpServer> extra = new ArrayList<>();
+    private final List<HttpServer> servers = new ArrayList<>();
+    private final AtomicInteger openConnections = new AtomicInteger();
 
     public void start(CamelContext camel, Vertx vertx, int instances, String host) {
         VertxPlatformHttpServer platform = null;
@@ -31,23 +41,50 @@ public final class ServerScaleOut {
                 platform = router.getServer();
             }
         }
-        if (platform == null || platform.getServer() == null || instances <= 1) {
-            LOG.warn("The HTTP server stays on one event loop: no platform-http server found to scale out");
+        if (platform == null || platform.getServer() == null) {
+            LOG.warn("No platform-http server found: the HTTP edge limits are not applied");
             return;
         }
-        HttpServer main = platform.getServer();
-        int port = main.actualPort();
-        for (int i = 1; i < instances; i++) {
+        EdgeSettings settings = EdgeSettings.of(camel);
+        HttpServer camelServer = platform.getServer();
+        int port = camelServer.actualPort();
+        // exactly where Camel bound (whatever decided the host), so the port is shared, not bound twice
+        String bindHost = platform.getHost() != null ? platform.getHost() : host;
+        HttpServerOptions options = new HttpServerOptions()
+                .setHttp2ClearTextEnabled(false)
+                .setTcpNoDelay(true)
+                .setIdleTimeout(0); // the ConnectionGuard's phase deadlines instead
+        Handler<HttpServerRequest> router = camelServer.requestHandler();
+        Handler<HttpServerRequest> requests = request -> {
+            if (HttpProtocolErrors.badEscape(request.uri())) {
+                HttpProtocolErrors.answer(request, OpenAiError.invalidRequest(null,
+                        "The request URL holds a malformed %-escape"));
+            } else {
+                router.handle(request);
+            }
+        };
+        for (int i = 0; i < Math.max(1, instances); i++) {
             // created from this (non-Vert.x) thread, each server gets the next event loop
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions()).requestHandler(main.requestHandler());
-            server.listen(port, host).toCompletionStage().toCompletableFuture().join();
-            extra.add(server);
+            HttpServer server = vertx.createHttpServer(options)
+                    .connectionHandler(connection -> ConnectionGuard.attach(connection, settings, openConnections))
+                    .invalidRequestHandler(HttpProtocolErrors::answer)
+                    .requestHandler(requests);
+            server.listen(port, bindHost).toCompletionStage().toCompletableFuture().join();
+            servers.add(server);
         }
-        LOG.info("HTTP server on {} event loops", instances);
+        camelServer.close().toCompletionStage().toCompletableFuture().join();
+        LOG.info("HTTP server on {} event loops; header/body/idle timeouts {}/{}/{} ms, at most {} connections",
+                servers.size(), settings.headerTimeoutMs(), settings.bodyTimeoutMs(), settings.idleTimeoutMs(),
+                settings.maxConnections());
+    }
+
+    /** Connections open now (for tests and diagnostics). */
+    public int openConnections() {
+        return openConnections.get();
     }
 
     public void stop() {
-        extra.forEach(HttpServer::close);
-        extra.clear();
+        servers.forEach(HttpServer::close);
+        servers.clear();
     }
 }

@@ -46,11 +46,13 @@ public final class OllamaAdapter implements BackendAdapter {
         try {
             if (call.operation() == Operation.EMBEDDINGS) {
                 boolean base64 = "base64".equals(call.request().path("encoding_format").asText());
-                return UpstreamHttp.postForJson(client(call), call, "/api/embed", Embeddings.body(call))
+                return UpstreamHttp.postForJson(client(call), call, "/api/embed", Embeddings.body(call),
+                        upstreams.maxReplyBytes())
                         .recover(e -> Future.failedFuture(failure(call, e)))
                         .map(reply -> Embeddings.reply(call, reply, base64));
             }
-            return UpstreamHttp.postForJson(client(call), call, "/api/chat", ChatBody.of(call, false))
+            return UpstreamHttp.postForJson(client(call), call, "/api/chat", ChatBody.of(call, false),
+                    upstreams.maxReplyBytes())
                     .recover(e -> Future.failedFuture(failure(call, e)))
                     .map(reply -> ChatReply.completion(call, reply));
         } catch (RuntimeException e) {
@@ -76,7 +78,7 @@ public final class OllamaAdapter implements BackendAdapter {
     @Override
     public Future<List<String>> listModels(String backendName, BackendConfig backend) {
         return UpstreamHttp.getJson(upstreams.client(backendName, backend), backend.url(), "/api/tags",
-                backend.apiKey()).map(json -> {
+                backend.apiKey(), upstreams.maxReplyBytes()).map(json -> {
                     List<String> names = new ArrayList<>();
                     for (JsonNode model : json.path("models")) {
                         if (model.hasNonNull("name")) {

@@ -40,7 +40,7 @@ public final class OpenAiAdapter implements BackendAdapter {
     public Future<ObjectNode> call(UpstreamCall call) {
         ObjectNode body = upstreamBody(call, false);
         return UpstreamHttp.postForJson(upstreams.client(call), call,
-                path(call), body).map(reply -> {
+                path(call), body, upstreams.maxReplyBytes()).map(reply -> {
                     if (!(reply instanceof ObjectNode object)) {
                         throw OpenAiError.upstream("The upstream answered with JSON that is not an object", null);
                     }
@@ -100,7 +100,7 @@ public final class OpenAiAdapter implements BackendAdapter {
     @Override
     public Future<List<String>> listModels(String backendName, BackendConfig backend) {
         return UpstreamHttp.getJson(upstreams.client(backendName, backend), base(backend.url()), "/v1/models",
-                backend.apiKey()).map(json -> {
+                backend.apiKey(), upstreams.maxReplyBytes()).map(json -> {
                     List<String> ids = new ArrayList<>();
                     for (JsonNode model : json.path("data")) {
                         if (model.hasNonNull("id")) {

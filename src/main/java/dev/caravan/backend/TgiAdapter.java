@@ -57,8 +57,9 @@ public final class TgiAdapter implements BackendAdapter {
             return Future.failedFuture(e);
         }
         return UpstreamHttp.post(client(call), call, "/generate", GenerateBody.of(call, prompt), JSON)
-                .compose(response -> response.body().map(body -> GenerateReply.of(call, prompt,
-                        response.getHeader("x-prompt-tokens"), body))) // TGI's router sets it on /generate
+                .compose(response -> UpstreamBodies.read(response, upstreams.maxReplyBytes())
+                        .map(body -> GenerateReply.of(call, prompt,
+                                response.getHeader("x-prompt-tokens"), body))) // TGI's router sets it on /generate
                 .recover(e -> Future.failedFuture(failure(call, e)));
     }
 
@@ -80,7 +81,8 @@ public final class TgiAdapter implements BackendAdapter {
     @Override
     public Future<List<String>> listModels(String backendName, BackendConfig backend) {
         // a TGI server serves exactly one model
-        return UpstreamHttp.getJson(upstreams.client(backendName, backend), backend.url(), "/info", backend.apiKey())
+        return UpstreamHttp.getJson(upstreams.client(backendName, backend), backend.url(), "/info", backend.apiKey(),
+                upstreams.maxReplyBytes())
                 .map(info -> info.hasNonNull("model_id") ? List.of(info.get("model_id").asText()) : List.<String>of());
     }
 

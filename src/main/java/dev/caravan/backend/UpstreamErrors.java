@@ -59,6 +59,13 @@ public final class UpstreamErrors {
         };
     }
 
+    /** An upstream reply over MAX_UPSTREAM_REPLY_BYTES: not retried, the same request would bring the same reply. */
+    public static OpenAiError tooLarge(long max) {
+        return new UpstreamFailure(502, "upstream_error", "upstream_reply_too_large", null,
+                "The upstream reply is larger than this gateway accepts (MAX_UPSTREAM_REPLY_BYTES, " + max
+                        + " bytes)", 0, null, 0, false, -1);
+    }
+
     public static OpenAiError ofFailure(Throwable failure) {
         if (failure instanceof OpenAiError error) {
             return error;

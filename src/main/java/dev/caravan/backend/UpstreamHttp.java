@@ -46,21 +46,23 @@ final class UpstreamHttp {
                 .recover(failure -> Future.failedFuture(UpstreamErrors.ofFailure(failure)))
                 .compose(response -> response.statusCode() / 100 == 2
                         ? Future.succeededFuture(response)
-                        : response.body()
+                        : UpstreamBodies.prefix(response, UpstreamBodies.ERROR_BODY_BYTES)
                                 .recover(e -> Future.succeededFuture(Buffer.buffer()))
                                 .compose(error -> Future.failedFuture(
                                         UpstreamErrors.ofStatus(response.statusCode(),
                                                 response.getHeader(HttpHeaders.RETRY_AFTER), error))));
     }
 
-    static Future<JsonNode> postForJson(HttpClient client, UpstreamCall call, String path, ObjectNode body) {
+    /** The reply as JSON, read whole but never more than {@code maxBytes} (MAX_UPSTREAM_REPLY_BYTES). */
+    static Future<JsonNode> postForJson(HttpClient client, UpstreamCall call, String path, ObjectNode body,
+                                        long maxBytes) {
         return post(client, call, path, body, JSON)
-                .compose(HttpClientResponse::body)
+                .compose(response -> UpstreamBodies.read(response, maxBytes))
                 .recover(failure -> Future.failedFuture(UpstreamErrors.ofFailure(failure)))
                 .map(Json::parseUpstream);
     }
 
-    static Future<JsonNode> getJson(HttpClient client, String baseUrl, String path, String apiKey) {
+    static Future<JsonNode> getJson(HttpClient client, String baseUrl, String path, String apiKey, long maxBytes) {
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.GET)
                 .setAbsoluteURI(url(baseUrl, path))
@@ -72,7 +74,7 @@ final class UpstreamHttp {
         return client.request(options)
                 .compose(request -> request.send())
                 .compose(response -> response.statusCode() / 100 == 2
-                        ? response.body()
+                        ? UpstreamBodies.read(response, maxBytes)
                         : Future.failedFuture("status " + response.statusCode()))
                 .map(Json::parseUpstream);
     }

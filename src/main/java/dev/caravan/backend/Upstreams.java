@@ -18,10 +18,18 @@ import io.vertx.core.http.PoolOptions;
 public final class Upstreams {
 
     private final Vertx vertx;
+    private final long maxReplyBytes;
     private final Map<Key, Entry> clients = new ConcurrentHashMap<>();
 
-    public Upstreams(Vertx vertx) {
+    /** @param maxReplyBytes MAX_UPSTREAM_REPLY_BYTES: the longest upstream reply body read whole into memory */
+    public Upstreams(Vertx vertx, long maxReplyBytes) {
         this.vertx = vertx;
+        this.maxReplyBytes = maxReplyBytes;
+    }
+
+    /** The longest upstream reply body read whole into memory; longer ones fail with 502. */
+    public long maxReplyBytes() {
+        return maxReplyBytes;
     }
 
     /** The client for the call's backend on the calling event loop. */

@@ -131,6 +131,50 @@ public final class RawHttp implements AutoCloseable {
         return true;
     }
 
+    /** An open connection on which the test writes raw bytes itself (slow, silent or malformed requests). */
+    public static RawHttp connect(int port) throws IOException {
+        return new RawHttp(new Socket("127.0.0.1", port));
+    }
+
+    /** Writes these bytes (ISO-8859-1) as they are. */
+    public RawHttp write(String raw) throws IOException {
+        return write(raw.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    public RawHttp write(byte[] raw) throws IOException {
+        OutputStream out = socket.getOutputStream();
+        out.write(raw);
+        out.flush();
+        return this;
+    }
+
+    /**
+     * True when the server closes the connection (EOF or reset) within the timeout; whatever it sends before is
+     * read and dropped. False when the connection is still open when the timeout ends.
+     */
+    public boolean closedWithin(java.time.Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        byte[] sink = new byte[4096];
+        try {
+            while (true) {
+                long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                socket.setSoTimeout((int) left);
+                if (in.read(sink) < 0) {
+                    return true;
+                }
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (java.net.SocketException e) {
+            return true; // reset by the server
+        } finally {
+            socket.setSoTimeout(20_000);
+        }
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();
