@@ -41,6 +41,9 @@ import org.apache.camel.PropertyInject;
 import org.apache.camel.StartupListener;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.component.platform.http.PlatformHttpConstants;
+import org.apache.camel.component.platform.http.main.MainHttpServer;
+import org.apache.camel.Service;
+import org.apache.camel.support.LifecycleStrategySupport;
 import org.apache.camel.spi.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,9 +118,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         // keys (gateway.yaml + API_KEYS_JSON), ADMIN_API_KEY, per-key rate limits: apiKeyAuth, modelAccess,
         // adminAuth, rateLimit, tokenSettlement
         ApiKeys apiKeys = TrafficControl.bind(camel, config, vertx, redis);
-        // without HOST, auth off binds loopback only; camel-main reads camel.server.* after this configure()
+        // without HOST, auth off binds loopback only
         String host = dev.caravan.config.ListenHost.choose(serverHost, apiKeys.authOff());
-        camel.getPropertiesComponent().addOverrideProperty("camel.server.host", host);
+        bindHttpServerTo(camel, host);
         // background tasks and the dead-letter queue (memory, or Redis): taskEnqueue, taskStatus, the tasks-worker
         // steps, deadLetterRecord (the dead-letter route), deadLetterList, deadLetterReplay
         Tasks.install(camel, vertx, redis);
@@ -159,5 +162,25 @@ public class GatewayConfiguration implements CamelConfiguration {
             }
         });
         camel.addService(new VertxCloser(vertx, upstreams, config, scaleOut, redis));
+    }
+
+    /**
+     * camel-main has read camel.server.* before this class runs, so an override property comes too late: the host is
+     * set on its HTTP server itself, which reads it when it starts (ServerScaleOut's servers then bind the same).
+     */
+    private static void bindHttpServerTo(CamelContext camel, String host) {
+        MainHttpServer server = camel.hasService(MainHttpServer.class);
+        if (server != null) {
+            server.setHost(host);
+            return;
+        }
+        camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+            @Override
+            public void onServiceAdd(CamelContext context, Service service, org.apache.camel.Route route) {
+                if (service instanceof MainHttpServer http) {
+                    http.setHost(host);
+                }
+            }
+        });
     }
 }
