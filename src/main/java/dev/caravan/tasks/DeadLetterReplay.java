@@ -30,7 +30,7 @@ final class DeadLetterReplay extends AsyncProcessorSupport {
         Future<Task> replayed = deadLetters.find(id == null ? "" : id).compose(entry -> {
             if (entry == null) {
                 return Future.failedFuture(new OpenAiError(404, "invalid_request_error", "dlq_entry_not_found", "id",
-                        "No dead letter with id '" + id + "'"));
+                        "No dead letter with id " + OpenAiError.echo(id)));
             }
             Task task = TaskEnqueue.newTask(new TaskOwner(entry.path("owner").asText(TaskOwner.ANONYMOUS.id()),
                             entry.path("key_name").asText(TaskOwner.ANONYMOUS.name())),
