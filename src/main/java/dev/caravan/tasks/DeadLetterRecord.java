@@ -6,6 +6,7 @@ import dev.caravan.config.ModelRoute;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;
+import dev.caravan.openai.SecretText;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.AsyncProcessorSupport;
@@ -72,7 +73,10 @@ public final class DeadLetterRecord extends AsyncProcessorSupport {
         entry.put("key_name", owner.name());
         entry.put("model", model);
         entry.put("backend", backend);
-        entry.set("error", error.toJson().get("error"));
+        ObjectNode errorObject = (ObjectNode) error.toJson().get("error");
+        // whatever made the message (an upstream's words, an exception), the DLQ may sit in a shared Redis
+        errorObject.put("message", SecretText.scrub(errorObject.path("message").asText()));
+        entry.set("error", errorObject);
         entry.put("attempts", attempts);
         entry.set("request", RequestSecrets.scrub(request));
         entry.put("owner", owner.id());

@@ -55,6 +55,7 @@ public final class UpstreamEmulator implements AutoCloseable {
     private volatile int cutAfterTokens = -1;
     private volatile boolean omitUsage;
     private volatile int failStatus = 500;
+    private volatile String failMessage = "emulated failure";
     private volatile int retryAfterSeconds = -1;
     private final AtomicInteger failRemaining = new AtomicInteger();
     private final AtomicInteger hangRemaining = new AtomicInteger();
@@ -194,6 +195,12 @@ public final class UpstreamEmulator implements AutoCloseable {
         return this;
     }
 
+    /** The message of failNext replies ("emulated failure" by default): an upstream that echoes what it was sent. */
+    public UpstreamEmulator failMessage(String message) {
+        this.failMessage = message;
+        return this;
+    }
+
     /** failNext replies carry {@code retry-after: seconds} (-1: none, the default). */
     public UpstreamEmulator retryAfterSeconds(int seconds) {
         this.retryAfterSeconds = seconds;
@@ -230,6 +237,7 @@ public final class UpstreamEmulator implements AutoCloseable {
         omitUsage = false;
         failRemaining.set(0);
         failStatus = 500;
+        failMessage = "emulated failure";
         retryAfterSeconds = -1;
         hangRemaining.set(0);
         requests.set(0);
@@ -387,7 +395,7 @@ public final class UpstreamEmulator implements AutoCloseable {
         if (claim(failRemaining)) {
             int retryAfter = retryAfterSeconds;
             if (retryAfter >= 0) ex.response.putHeader("retry-after", Integer.toString(retryAfter));
-            error(ex, dialect, failStatus, "emulated failure", "server_error");
+            error(ex, dialect, failStatus, failMessage, "server_error");
             return;
         }
         if (claim(hangRemaining)) return;   // never answered; closeHandler releases it when the client leaves

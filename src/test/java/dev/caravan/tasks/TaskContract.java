@@ -237,6 +237,46 @@ abstract class TaskContract {
         assertEquals(403, post(gateway, "/tasks/dlq/" + entry.get("id").asText() + "/replay", ALICE, "").statusCode());
     }
 
+    /** Credentials an upstream might echo in its error text, each in a form the scrubber must recognise. */
+    static final List<String> ECHOED_SECRETS = List.of("sk-proj-Abc123def456GHI789", "eyJhbGciOiJIUzI1NiJ9.payload-part",
+            "AIzaSyD-0123456789abcdefXYZ", "5f2b8c1e9a7d4b3f6e0c2a8d9b1f7e4c", "hunter2-password", "alice-key-0123456789",
+            "dXNlcjpwYXNzd29yZA==", "s3cr3tUser:pa55word");
+
+    @Test
+    void secretsAreScrubbedFromUpstreamErrorsAndFromKeptRequestsAtAnyDepth() throws Exception {
+        upstream.failNext(100_000, 500).failMessage("Incorrect API key provided: sk-proj-Abc123def456GHI789. "
+                + "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload-part was refused for "
+                + "https://gen.example/v1?key=AIzaSyD-0123456789abcdefXYZ (trace 5f2b8c1e9a7d4b3f6e0c2a8d9b1f7e4c); "
+                + "\"password\": \"hunter2-password\", x-api-key=alice-key-0123456789, "
+                + "authorization: Basic dXNlcjpwYXNzd29yZA==, proxy https://s3cr3tUser:pa55word@proxy.example/");
+        String marker = "secret-laden " + UUID.randomUUID();
+        HttpResponse<String> failed = post(gateway, "/v1/chat/completions", ALICE, """
+                {"model":"task-model","messages":[{"role":"user","content":"%s"}],"max_tokens":10,
+                 "prompt_cache_key":"kept-cache-key",
+                 "metadata":{"access_key":"leak-a","tag":"kept","Passphrase":"leak-e","X-Api-Key":"leak-f",
+                   "nested":{"client_secret":"leak-b","list":[{"password":"leak-c"},{"private_key":"leak-d"}]},
+                   "refresh_token":"leak-g","Cookie":"leak-h","credential":"leak-i","key":"leak-j",
+                   "headers":{"Authorization":"Bearer leak-k","X-Other":"kept-header"}}}""".formatted(marker));
+        assertEquals(502, failed.statusCode(), failed.body());
+        String message = Json.MAPPER.readTree(failed.body()).at("/error/message").asText();
+        assertTrue(message.contains("Incorrect API key provided"), "the upstream's words stay: " + message);
+        for (String secret : ECHOED_SECRETS) {
+            assertFalse(failed.body().contains(secret), "the client got " + secret + ": " + failed.body());
+        }
+
+        JsonNode entry = deadLetter(marker);
+        String kept = entry.toString();
+        assertFalse(kept.contains("leak-"), "a secret-named field was kept: " + kept);
+        for (String secret : ECHOED_SECRETS) {
+            assertFalse(kept.contains(secret), "the DLQ kept " + secret + ": " + kept);
+        }
+        assertTrue(entry.at("/error/message").asText().contains("Incorrect API key provided"), kept);
+        assertEquals("kept", entry.at("/request/metadata/tag").asText(), kept);
+        assertEquals("kept-header", entry.at("/request/metadata/headers/X-Other").asText(), kept);
+        assertEquals("kept-cache-key", entry.at("/request/prompt_cache_key").asText(), "a request parameter is kept");
+        assertEquals(10, entry.at("/request/max_tokens").asInt(), kept);
+    }
+
     @Test
     void theDlqKeepsTheNewestEntriesFirst() throws Exception {
         upstream.failNext(100_000, 502);
