@@ -26,6 +26,10 @@ public final class DeadLetterRecord extends AsyncProcessorSupport {
     /** Exchange property: true when a failure of this exchange is not a dead letter. */
     public static final String NO_DEAD_LETTER = "CaravanNoDeadLetter";
 
+    /** Entry fields of a replay: when (epoch seconds) and into which task; absent (listed as null) before one. */
+    public static final String REPLAYED_AT = "replayed_at";
+    public static final String REPLAY_TASK_ID = "replay_task_id";
+
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterRecord.class);
 
     private final DeadLetterStore store;
