@@ -129,6 +129,7 @@ class BadInputTest {
                         "model_not_found"),
                 Arguments.of("long content type", "POST", CHAT, "text/" + LONG_VALUE,
                         "{\"model\":\"caravan-echo\",\"messages\":" + USER + "}", 415, ANY, null),
+                Arguments.of("long unknown path", "POST", "/v1/" + LONG_VALUE, json, "{}", 404, ANY, null),
                 Arguments.of("long unknown model id in the path", "GET", "/v1/models/" + LONG_VALUE, null, null,
                         404, "model", "model_not_found"),
                 Arguments.of("escape of invalid UTF-8 in a model id", "GET", "/v1/models/caravan%C0%80echo", null,
