@@ -16,7 +16,6 @@ import dev.caravan.config.BackendConfig;
 import dev.caravan.config.KeyConfig;
 import dev.caravan.config.LiveConfig;
 import dev.caravan.config.ModelCatalog;
-import dev.caravan.config.ModelRoute;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Utf8;
@@ -40,7 +39,6 @@ public final class ModelListing extends AsyncProcessorSupport {
     private final Adapters adapters;
     private final Map<String, Cached> upstreamLists = new ConcurrentHashMap<>();
     private final Set<String> listed = ConcurrentHashMap.newKeySet();
-    private final Map<String, Long> learning = new ConcurrentHashMap<>(); // backend → when it was last asked
 
     public ModelListing(LiveConfig config, Adapters adapters) {
         this.config = config;
@@ -110,33 +108,12 @@ public final class ModelListing extends AsyncProcessorSupport {
     }
 
     /**
-     * Did an upstream list this id (under its prefix)? At most {@link #MAX_LISTED} ids are remembered, so what
-     * depends on it (metric labels) stays bounded whatever ids clients invent.
+     * Did an upstream list this id (under its prefix) when /v1/models last asked it? At most {@link #MAX_LISTED} ids
+     * are remembered, so what depends on it (metric labels) stays bounded whatever ids clients invent. The gateway
+     * never asks an upstream on its own for this: the lists come with the /v1/models calls clients make.
      */
     public boolean isListed(String model) {
         return listed.contains(model);
-    }
-
-    /**
-     * Asks the upstream of a prefix model for its list in the background (at most once a minute per backend), so
-     * that {@link #isListed} learns its ids without anyone calling /v1/models. Never waits.
-     */
-    public void learn(ModelRoute route) {
-        ModelCatalog catalog = config.catalog();
-        for (Map.Entry<String, String> prefix : catalog.prefixModels()) {
-            String backendName = prefix.getValue();
-            if (!backendName.equals(route.backendName()) || !route.model().startsWith(prefix.getKey())) {
-                continue;
-            }
-            long now = System.currentTimeMillis();
-            Long last = learning.get(backendName);
-            if ((last != null && now - last < CACHE_MILLIS) || learning.put(backendName, now) != last) {
-                return; // asked within the minute, or another thread just did
-            }
-            upstreamModels(backendName, catalog.config().backends().get(backendName))
-                    .onSuccess(names -> remember(prefix.getKey(), names));
-            return;
-        }
     }
 
     private void remember(String prefix, List<String> names) {

@@ -60,16 +60,12 @@ public final class RequestMetrics implements Processor {
     }
 
     /**
-     * The model as a label: a configured id or alias, or an id an upstream listed (bounded); any other id a prefix
-     * model let through is "other", so invented ids cannot grow /metrics without bound. Two hash lookups.
+     * The model as a label: a configured id or alias, or an id an upstream listed in /v1/models (bounded); any other
+     * id a prefix model let through is "other", so invented ids cannot grow /metrics without bound. Two hash lookups.
      */
     private String modelLabel(ModelRoute route) {
         String model = route.model();
-        if (config.catalog().isDeclared(model) || listing.isListed(model)) {
-            return model;
-        }
-        listing.learn(route);
-        return OTHER_MODEL;
+        return config.catalog().isDeclared(model) || listing.isListed(model) ? model : OTHER_MODEL;
     }
 
     private Meters create(Labels l) {
