@@ -11,6 +11,8 @@ import java.util.regex.Pattern;
 public final class SecretText {
 
     static final String MASK = "***";
+    /** Longer text is cut first: no error message needs more, and it keeps the scan cheap whatever an upstream sent. */
+    static final int MAX_CHARS = 2000;
 
     /**
      * In order: a Bearer value, a name=value or "name": "value" pair whose name says key,
@@ -19,7 +21,7 @@ public final class SecretText {
      */
     private static final Pattern SECRET = Pattern.compile("(?i)"
             + "(?<scheme>\\bbearer\\s+)[^\\s\"',;]{4,}"
-            + "|(?<name>\\b[a-z0-9_.-]*(?:key|token|secret|password|passwd|pwd|passphrase|credential|credentials"
+            + "|(?<name>(?:key|token|secret|password|passwd|pwd|passphrase|credential|credentials"
             + "|authorization|auth|signature|cookie)[\"']?\\s*[:=]\\s*[\"']?)(?:(?:bearer|basic)\\s+)?[^\\s\"'&,;)}\\]]+"
             + "|(?<userinfo>://)[^/\\s:@]+:[^/\\s@]+@"
             + "|(?<sk>\\bsk-)[a-z0-9_-]{6,}"
@@ -28,10 +30,13 @@ public final class SecretText {
     private SecretText() {
     }
 
-    /** The text with every credential-looking part replaced by {@value #MASK}; null stays null. */
+    /** The text (at most {@value #MAX_CHARS} characters of it) with every credential-looking part as {@value #MASK}. */
     public static String scrub(String text) {
         if (text == null || text.isEmpty()) {
             return text;
+        }
+        if (text.length() > MAX_CHARS) {
+            text = text.substring(0, MAX_CHARS) + "…";
         }
         Matcher m = SECRET.matcher(text);
         if (!m.find()) {
