@@ -18,16 +18,17 @@ final class RequestSecrets {
 
     /** Names (lower case, letters and digits only) that are a secret whole: "key", "Cookie", "X-Auth". */
     private static final Set<String> SECRET_NAMES = Set.of("key", "auth", "xauth", "bearer", "jwt", "pwd", "passwd",
-            "pin", "otp", "cookie", "cookies", "setcookie", "signature", "sig", "sessionid", "privatekey");
+            "pin", "otp", "cookie", "cookies", "setcookie", "sessionid", "privatekey");
     /**
      * Endings that make a name a secret: api_key, access_key, client_secret, refresh_token, db_password,
      * proxy-authorization... Keys are listed by kind rather than as "*key", which would also take request
-     * parameters such as prompt_cache_key that a replay needs.
+     * parameters such as prompt_cache_key that a replay needs (and "signature" is not here: a thinking block's
+     * signature is part of the conversation).
      */
     private static final String[] SECRET_SUFFIXES = {"apikey", "accesskey", "secretkey", "privatekey", "sessionkey",
             "signingkey", "encryptionkey", "masterkey", "authkey", "clientkey", "accountkey", "sharedkey",
             "subscriptionkey", "licensekey", "secret", "secrets", "token", "password", "passwords", "passphrase",
-            "passcode", "credential", "credentials", "authorization", "cookie", "signature"};
+            "passcode", "credential", "credentials", "authorization", "cookie"};
 
     private RequestSecrets() {
     }
