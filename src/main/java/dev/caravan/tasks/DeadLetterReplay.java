@@ -32,26 +32,27 @@ final class DeadLetterReplay extends AsyncProcessorSupport {
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         String id = DeadLetterDelete.entryId(exchange);
+        if (id == null) {
+            exchange.setException(DeadLetterDelete.notFound(exchange));
+            callback.done(true);
+            return true;
+        }
         boolean force = "true".equalsIgnoreCase(QueryParameters.first(exchange, "force"));
         // the task id is made first, so the mark (check and set in one step) can name it
         String taskId = Task.newId("task_");
-        Future<Task> replayed = (id == null ? Future.<DeadLetterStore.ReplayMark>succeededFuture(
-                new DeadLetterStore.ReplayMark(null, false))
-                : deadLetters.markReplayed(id, taskId, System.currentTimeMillis() / 1000, force)).compose(mark -> {
+        Future<Task> replayed = deadLetters.markReplayed(id, taskId, System.currentTimeMillis() / 1000, force)
+                .compose(mark -> {
                     ObjectNode entry = mark.entry();
                     if (entry == null) {
                         return Future.failedFuture(DeadLetterDelete.notFound(exchange));
                     }
                     if (mark.refused()) {
-                        return Future.failedFuture(new OpenAiError(409, "invalid_request_error",
-                                "dlq_entry_already_replayed", "id", "This dead letter was replayed at "
-                                + Instant.ofEpochSecond(entry.path(DeadLetterRecord.REPLAYED_AT).asLong())
-                                + " into task " + entry.path(DeadLetterRecord.REPLAY_TASK_ID).asText()
-                                + "; add ?force=true to replay it again"));
+                        return Future.failedFuture(alreadyReplayed(entry));
                     }
                     Task task = TaskEnqueue.newTask(new TaskOwner(entry.path("owner").asText(TaskOwner.ANONYMOUS.id()),
                                     entry.path("key_name").asText(TaskOwner.ANONYMOUS.name())),
                             operation(entry), (ObjectNode) entry.get("request")).withId(taskId);
+                    // a task that could not be queued did not replay the entry: its mark goes again
                     return tasks.enqueue(task).map(task).recover(failure -> deadLetters.unmarkReplayed(id, taskId)
                             .transform(ignored -> Future.failedFuture(failure)));
                 });
@@ -63,6 +64,13 @@ final class DeadLetterReplay extends AsyncProcessorSupport {
                 exchange.setException(ar.cause());
             }
         }), callback);
+    }
+
+    private static OpenAiError alreadyReplayed(ObjectNode entry) {
+        return new OpenAiError(409, "invalid_request_error", "dlq_entry_already_replayed", "id",
+                "This dead letter was replayed at "
+                        + Instant.ofEpochSecond(entry.path(DeadLetterRecord.REPLAYED_AT).asLong()) + " into task "
+                        + entry.path(DeadLetterRecord.REPLAY_TASK_ID).asText() + "; add ?force=true to replay it again");
     }
 
     private static Operation operation(ObjectNode entry) {
