@@ -130,13 +130,14 @@ public class GatewayConfiguration implements CamelConfiguration {
         new JvmMemoryMetrics().bindTo(meters);
         new JvmThreadMetrics().bindTo(meters);
         registry.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
-        registry.bind("requestMetrics", new RequestMetrics(meters));
+        ModelListing modelListing = new ModelListing(config, adapters);
+        registry.bind("requestMetrics", new RequestMetrics(meters, config, modelListing));
         registry.bind("metricsScrape", new MetricsScrape(meters));
         resilience.circuits().observe(meters);
 
         LaneRegistry lanes = new LaneRegistry(camel, vertx);
         registry.bind("lanes", lanes);
-        registry.bind("modelListing", new ModelListing(config, adapters));
+        registry.bind("modelListing", modelListing);
         registry.bind("laneView", new LaneView(config, lanes, resilience.circuits()));
         registry.bind("healthReport", new HealthReport(config, lanes, redis, resilience.circuits()));
 

@@ -37,6 +37,8 @@ public final class ErrorMapping {
         }
         String requestId = exchange == null ? null : exchange.getProperty(ExchangeKeys.REQUEST_ID, String.class);
         LOG.error("Unexpected failure on request {}", requestId, failure);
-        return OpenAiError.internal("The gateway failed to process the request (request id " + requestId + ")");
+        // the id may be the client's own (up to 128 characters): quoted short, as every client value; x-request-id has it whole
+        return OpenAiError.internal("The gateway failed to process the request (request id "
+                + (requestId == null ? "none" : OpenAiError.echo(requestId)) + ")");
     }
 }

@@ -1,19 +1,24 @@
 package dev.caravan.api;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.backend.Adapters;
 import dev.caravan.config.BackendConfig;
+import dev.caravan.config.KeyConfig;
 import dev.caravan.config.LiveConfig;
 import dev.caravan.config.ModelCatalog;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
+import dev.caravan.openai.Utf8;
 import io.vertx.core.Future;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
@@ -27,10 +32,13 @@ import org.apache.camel.support.AsyncProcessorSupport;
 public final class ModelListing extends AsyncProcessorSupport {
 
     private static final long CACHE_MILLIS = 60_000;
+    /** Upstream-listed ids remembered for {@link #isListed}: enough for any real catalogue, bounded for metrics. */
+    static final int MAX_LISTED = 1000;
 
     private final LiveConfig config;
     private final Adapters adapters;
     private final Map<String, Cached> upstreamLists = new ConcurrentHashMap<>();
+    private final Set<String> listed = ConcurrentHashMap.newKeySet();
 
     public ModelListing(LiveConfig config, Adapters adapters) {
         this.config = config;
@@ -39,7 +47,21 @@ public final class ModelListing extends AsyncProcessorSupport {
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        String id = modelId(exchange.getMessage().getHeader(Exchange.HTTP_PATH, String.class));
+        String id;
+        try {
+            id = modelId(exchange.getMessage().getHeader(Exchange.HTTP_PATH, String.class));
+        } catch (OpenAiError e) {
+            exchange.setException(e);
+            callback.done(true);
+            return true;
+        }
+        // a key lists and looks up only the models it may use; for any other id it learns nothing (404)
+        KeyConfig key = exchange.getProperty(ExchangeKeys.KEY, KeyConfig.class);
+        if (id != null && key != null && !key.allows(id)) {
+            exchange.setException(OpenAiError.modelNotFound(id));
+            callback.done(true);
+            return true;
+        }
         ModelCatalog catalog = config.catalog();
         listAll(catalog).onComplete(ar -> {
             Map<String, String> models = ar.result(); // never fails: failed upstreams are left out
@@ -47,7 +69,11 @@ public final class ModelListing extends AsyncProcessorSupport {
                 ObjectNode list = Json.object();
                 list.put("object", "list");
                 ArrayNode data = list.putArray("data");
-                models.forEach((model, owner) -> data.add(model(model, owner)));
+                models.forEach((model, owner) -> {
+                    if (key == null || key.allows(model)) {
+                        data.add(model(model, owner));
+                    }
+                });
                 exchange.getMessage().setBody(list);
             } else if (models.containsKey(id)) {
                 exchange.getMessage().setBody(model(id, models.get(id)));
@@ -74,10 +100,29 @@ public final class ModelListing extends AsyncProcessorSupport {
                 synchronized (models) {
                     names.forEach(name -> models.putIfAbsent(prefix.getKey() + name, backendName));
                 }
+                remember(prefix.getKey(), names);
                 return null;
             }));
         }
         return Future.join(lookups).transform(ar -> Future.succeededFuture(models));
+    }
+
+    /**
+     * Did an upstream list this id (under its prefix) when /v1/models last asked it? At most {@link #MAX_LISTED} ids
+     * are remembered, so what depends on it (metric labels) stays bounded whatever ids clients invent. The gateway
+     * never asks an upstream on its own for this: the lists come with the /v1/models calls clients make.
+     */
+    public boolean isListed(String model) {
+        return listed.contains(model);
+    }
+
+    private void remember(String prefix, List<String> names) {
+        for (String name : names) {
+            if (listed.size() >= MAX_LISTED) {
+                return;
+            }
+            listed.add(prefix + name);
+        }
     }
 
     private Future<List<String>> upstreamModels(String backendName, BackendConfig backend) {
@@ -97,7 +142,10 @@ public final class ModelListing extends AsyncProcessorSupport {
                 .otherwise(List.of());
     }
 
-    /** "/v1/models/ollama/llama3.2:latest" → "ollama/llama3.2:latest"; "/v1/models" → null (the list). */
+    /**
+     * "/v1/models/ollama/llama3.2:latest" → "ollama/llama3.2:latest"; "/v1/models" → null (the list). The raw path
+     * is percent-decoded once, as a path: "%2F" is "/", and "+" stays "+" (it means a space only in forms).
+     */
     static String modelId(String path) {
         if (path == null) {
             return null;
@@ -106,9 +154,34 @@ public final class ModelListing extends AsyncProcessorSupport {
         if (at < 0) {
             return null;
         }
-        String id = java.net.URLDecoder.decode(path.substring(at + "/models/".length()),
-                java.nio.charset.StandardCharsets.UTF_8);
+        String id = percentDecoded(path.substring(at + "/models/".length()));
         return id.isEmpty() ? null : id;
+    }
+
+    private static String percentDecoded(String raw) {
+        if (raw.indexOf('%') < 0) {
+            return raw;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c != '%') {
+                bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+                continue;
+            }
+            int high = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+            int low = high < 0 ? -1 : Character.digit(raw.charAt(i + 2), 16);
+            if (low < 0) {
+                throw OpenAiError.invalidRequest(null, "The model id in the path has a malformed %-escape");
+            }
+            bytes.write(high << 4 | low);
+            i += 2;
+        }
+        byte[] decoded = bytes.toByteArray();
+        if (!Utf8.isValid(decoded)) {
+            throw OpenAiError.invalidRequest(null, "The model id in the path is not valid UTF-8");
+        }
+        return new String(decoded, StandardCharsets.UTF_8);
     }
 
     private static ObjectNode model(String id, String owner) {

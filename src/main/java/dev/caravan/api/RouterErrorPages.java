@@ -26,9 +26,11 @@ final class RouterErrorPages {
                         ? OpenAiError.overloaded("This endpoint is being reloaded; try again", 1)
                         : pathKnown(router, ctx.request().path())
                         ? new OpenAiError(405, "invalid_request_error", "method_not_allowed", null,
-                                "Method " + ctx.request().method() + " is not allowed on " + ctx.request().path())
+                                "Method " + ctx.request().method() + " is not allowed on "
+                                        + OpenAiError.echo(ctx.request().path()))
                         : new OpenAiError(404, "invalid_request_error", "unknown_url", null,
-                                "Unknown request URL: " + ctx.request().method() + " " + ctx.request().path())))
+                                "Unknown request URL: " + ctx.request().method() + " "
+                                        + OpenAiError.echo(ctx.request().path()))))
                 .failureHandler(RouterErrorPages::failure);
     }
 

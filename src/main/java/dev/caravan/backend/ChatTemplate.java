@@ -58,8 +58,8 @@ public final class ChatTemplate {
         for (JsonNode part : content) {
             String type = part.isTextual() ? "text" : part.path("type").asText();
             if (!"text".equals(type)) {
-                throw OpenAiError.invalidRequest(param, "TGI backends take text content parts only, not '" + type
-                        + "'; serve vision models through an OpenAI-compatible backend");
+                throw OpenAiError.invalidRequest(param, "TGI backends take text content parts only, not "
+                        + OpenAiError.echo(type) + "; serve vision models through an OpenAI-compatible backend");
             }
             if (!text.isEmpty()) {
                 text.append('\n');

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
+import dev.caravan.openai.SecretText;
 import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
@@ -72,7 +73,7 @@ public final class UpstreamErrors {
         }
         if (isConnectError(failure) || isConnectError(failure.getCause())) {
             return new UpstreamFailure(502, "upstream_error", "upstream_error", null,
-                    "The upstream cannot be reached: " + failure.getMessage(), 0, failure, 0, true, -1);
+                    "The upstream cannot be reached: " + SecretText.scrub(failure.getMessage()), 0, failure, 0, true, -1);
         }
         if (failure instanceof TimeoutException) {
             return OpenAiError.deadline("The upstream did not answer in time");
@@ -111,7 +112,12 @@ public final class UpstreamErrors {
         return t instanceof ConnectException || t instanceof UnknownHostException || t instanceof NoRouteToHostException;
     }
 
+    /** The upstream's own words, without anything that looks like a credential (it may echo our key). */
     private static String message(Buffer body) {
+        return SecretText.scrub(rawMessage(body));
+    }
+
+    private static String rawMessage(Buffer body) {
         if (body == null || body.length() == 0) {
             return "(no body)";
         }

@@ -54,6 +54,11 @@ public final class ModelCatalog {
         return Optional.empty();
     }
 
+    /** True for an id gateway.yaml names (a model or an alias), false for one a prefix model lets through. */
+    public boolean isDeclared(String model) {
+        return model != null && exact.containsKey(model);
+    }
+
     /** The ids /v1/models lists as configured: exact models (aliases are not listed twice). */
     public List<String> declaredModels() {
         List<String> ids = new ArrayList<>();

@@ -1,10 +1,14 @@
 package dev.caravan.hooks;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.api.ExchangeKeys;
@@ -12,6 +16,7 @@ import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;
 import dev.caravan.openai.ReplyFormat;
+import dev.caravan.openai.Utf8;
 import io.vertx.core.buffer.Buffer;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -63,7 +68,7 @@ public final class RequestValidator implements Processor {
         String type = contentType.toLowerCase(Locale.ROOT);
         if (!type.startsWith("application/json") && !type.contains("+json")) {
             throw new OpenAiError(415, "invalid_request_error", "unsupported_media_type", null,
-                    "Content-Type must be application/json, not '" + contentType + "'");
+                    "Content-Type must be application/json, not " + OpenAiError.echo(contentType));
         }
     }
 
@@ -71,18 +76,24 @@ public final class RequestValidator implements Processor {
         if (body == null) {
             throw OpenAiError.invalidRequest(null, "The request has no body; a JSON object was expected");
         }
+        byte[] bytes = body instanceof Buffer buffer ? buffer.getBytes()
+                : body instanceof byte[] raw ? raw : body.toString().getBytes(StandardCharsets.UTF_8);
+        if (!Utf8.isValid(bytes)) {
+            throw OpenAiError.invalidRequest(null, "The request body is not valid UTF-8");
+        }
         JsonNode node;
-        try {
-            if (body instanceof Buffer buffer) {
-                node = Json.MAPPER.readTree(buffer.getBytes());
-            } else if (body instanceof byte[] bytes) {
-                node = Json.MAPPER.readTree(bytes);
-            } else {
-                node = Json.MAPPER.readTree(body.toString());
+        boolean valueRead = false;
+        try (JsonParser parser = Json.MAPPER.createParser(bytes)) {
+            node = Json.MAPPER.readTree(parser);
+            valueRead = true;
+            // one JSON value and nothing after it: "{...}garbage" or "{...}{...}" is not a request
+            if (parser.nextToken() != null) {
+                throw OpenAiError.invalidRequest(null, "We could not parse the JSON body of your request: "
+                        + "unexpected data after the JSON object" + at(parser.currentTokenLocation()));
             }
         } catch (JsonProcessingException e) {
             throw OpenAiError.invalidRequest(null, "We could not parse the JSON body of your request: "
-                    + parseProblem(e));
+                    + (valueRead ? "unexpected data after the JSON object" : parseProblem(e)) + at(e.getLocation()));
         } catch (IOException e) {
             throw OpenAiError.invalidRequest(null, "The request body could not be read");
         }
@@ -92,18 +103,20 @@ public final class RequestValidator implements Processor {
         throw OpenAiError.invalidRequest(null, "The request body must be a JSON object");
     }
 
-    /** Jackson's own words without its parser internals ("start marker at [Source: REDACTED ...]"). */
+    /**
+     * The problem in our own words: Jackson's messages name its classes and features and quote the client's
+     * bytes ("Unrecognized token 'garbage'"), which an error reply must not.
+     */
     private static String parseProblem(JsonProcessingException e) {
-        String problem = e.getOriginalMessage();
-        int internals = problem.indexOf(" (start marker");
-        if (internals < 0) {
-            internals = problem.indexOf("\n");
+        if (e instanceof JsonEOFException) {
+            return "the JSON ends before it is complete";
         }
-        if (internals > 0) {
-            problem = problem.substring(0, internals);
-        }
-        return e.getLocation() == null ? problem
-                : problem + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+        return "the JSON is malformed";
+    }
+
+    private static String at(JsonLocation location) {
+        return location == null || location.getLineNr() < 1 ? ""
+                : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
     }
 
     private static void validateChat(ObjectNode request) {

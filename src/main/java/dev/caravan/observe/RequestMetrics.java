@@ -5,6 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import dev.caravan.api.ExchangeKeys;
+import dev.caravan.api.ModelListing;
+import dev.caravan.config.LiveConfig;
 import dev.caravan.config.ModelRoute;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Usage;
@@ -20,18 +22,25 @@ import org.apache.camel.Processor;
  */
 public final class RequestMetrics implements Processor {
 
+    /** The model label of every id that is neither configured nor listed by an upstream. */
+    public static final String OTHER_MODEL = "other";
+
     private final MeterRegistry registry;
+    private final LiveConfig config;
+    private final ModelListing listing;
     private final Map<Labels, Meters> meters = new ConcurrentHashMap<>();
 
-    public RequestMetrics(MeterRegistry registry) {
+    public RequestMetrics(MeterRegistry registry, LiveConfig config, ModelListing listing) {
         this.registry = registry;
+        this.config = config;
+        this.listing = listing;
     }
 
     @Override
     public void process(Exchange exchange) {
         ModelRoute route = exchange.getProperty(ExchangeKeys.MODEL_ROUTE, ModelRoute.class);
         OpenAiError error = exchange.getProperty(ExchangeKeys.ERROR, OpenAiError.class);
-        Labels labels = new Labels(route == null ? "none" : route.model(), route == null ? "none" : route.backendName(),
+        Labels labels = new Labels(route == null ? "none" : modelLabel(route), route == null ? "none" : route.backendName(),
                 error == null ? "ok" : error.code() == null ? "error" : error.code());
         Meters m = meters.computeIfAbsent(labels, this::create);
         Long received = exchange.getProperty(ExchangeKeys.RECEIVED_NANOS, Long.class);
@@ -48,6 +57,15 @@ public final class RequestMetrics implements Processor {
         if (cost != null && cost > 0) {
             m.cost.increment(cost);
         }
+    }
+
+    /**
+     * The model as a label: a configured id or alias, or an id an upstream listed in /v1/models (bounded); any other
+     * id a prefix model let through is "other", so invented ids cannot grow /metrics without bound. Two hash lookups.
+     */
+    private String modelLabel(ModelRoute route) {
+        String model = route.model();
+        return config.catalog().isDeclared(model) || listing.isListed(model) ? model : OTHER_MODEL;
     }
 
     private Meters create(Labels l) {

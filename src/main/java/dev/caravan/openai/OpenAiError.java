@@ -34,11 +34,36 @@ public class OpenAiError extends RuntimeException {
 
     public static OpenAiError modelNotFound(String model) {
         return new OpenAiError(404, "invalid_request_error", "model_not_found", "model",
-                "The model '" + model + "' does not exist or you do not have access to it.");
+                "The model " + echo(model) + " does not exist or you do not have access to it.");
     }
 
+    /** The longest part of a client's value an error message shows: enough to recognise it, never a payload. */
+    public static final int ECHO_CHARS = 40;
+
+    /**
+     * A client value as an error message may quote it: in single quotes, cut to {@link #ECHO_CHARS} characters
+     * with "…", control characters as '?', so a message never carries (or reflects) what a client sent at length.
+     */
+    public static String echo(String value) {
+        if (value == null) {
+            return "''";
+        }
+        int end = value.length() <= ECHO_CHARS ? value.length()
+                : value.offsetByCodePoints(0, Math.min(ECHO_CHARS, value.codePointCount(0, value.length())));
+        StringBuilder quoted = new StringBuilder(end + 3).append('\'');
+        for (int i = 0; i < end; i++) {
+            char c = value.charAt(i);
+            quoted.append(Character.isISOControl(c) ? '?' : c);
+        }
+        if (end < value.length()) {
+            quoted.append('…');
+        }
+        return quoted.append('\'').toString();
+    }
+
+    /** The message may quote the upstream, so it is scrubbed of anything that looks like a credential. */
     public static OpenAiError upstream(String message, Throwable cause) {
-        return new OpenAiError(502, "upstream_error", "upstream_error", null, message, 0, cause);
+        return new OpenAiError(502, "upstream_error", "upstream_error", null, SecretText.scrub(message), 0, cause);
     }
 
     public static OpenAiError overloaded(String message, long retryAfterSeconds) {

@@ -39,7 +39,7 @@ public final class RequestDeadline implements Processor {
         if (asked != null && !asked.isBlank()) {
             if (!SECONDS.matcher(asked.trim()).matches() || Double.parseDouble(asked.trim()) <= 0) {
                 throw OpenAiError.invalidRequest(null, "The header " + HEADER
-                        + " must be a positive number of seconds, not '" + asked + "'");
+                        + " must be a positive number of seconds, not " + OpenAiError.echo(asked));
             }
             millis = Math.min(millis, (long) Math.ceil(Double.parseDouble(asked.trim()) * 1000));
         }

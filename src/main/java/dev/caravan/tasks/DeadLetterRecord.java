@@ -6,6 +6,7 @@ import dev.caravan.config.ModelRoute;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;
+import dev.caravan.openai.SecretText;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.AsyncProcessorSupport;
@@ -24,6 +25,10 @@ public final class DeadLetterRecord extends AsyncProcessorSupport {
 
     /** Exchange property: true when a failure of this exchange is not a dead letter. */
     public static final String NO_DEAD_LETTER = "CaravanNoDeadLetter";
+
+    /** Entry fields of a replay: when (epoch seconds) and into which task; absent (listed as null) before one. */
+    public static final String REPLAYED_AT = "replayed_at";
+    public static final String REPLAY_TASK_ID = "replay_task_id";
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterRecord.class);
 
@@ -72,7 +77,10 @@ public final class DeadLetterRecord extends AsyncProcessorSupport {
         entry.put("key_name", owner.name());
         entry.put("model", model);
         entry.put("backend", backend);
-        entry.set("error", error.toJson().get("error"));
+        ObjectNode errorObject = (ObjectNode) error.toJson().get("error");
+        // whatever made the message (an upstream's words, an exception), the DLQ may sit in a shared Redis
+        errorObject.put("message", SecretText.scrub(errorObject.path("message").asText()));
+        entry.set("error", errorObject);
         entry.put("attempts", attempts);
         entry.set("request", RequestSecrets.scrub(request));
         entry.put("owner", owner.id());

@@ -1,6 +1,9 @@
 package dev.caravan.tasks;
 
+import java.time.Instant;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.api.QueryParameters;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;
 import io.vertx.core.Future;
@@ -10,7 +13,9 @@ import org.apache.camel.support.AsyncProcessorSupport;
 
 /**
  * POST /tasks/dlq/{id}/replay: runs a dead letter's request again, as a new background task of the key that sent
- * it, and answers 202 with the task ({@code {"id":"task_…","status":"queued"}}). The entry stays in the DLQ.
+ * it, and answers 202 with the task ({@code {"id":"task_…","status":"queued"}}). The entry stays in the DLQ and
+ * records the replay ({@code replayed_at}, {@code replay_task_id}); a second replay is 409 unless
+ * {@code ?force=true}, so a retried admin call cannot run a request twice by accident.
  */
 final class DeadLetterReplay extends AsyncProcessorSupport {
 
@@ -26,17 +31,31 @@ final class DeadLetterReplay extends AsyncProcessorSupport {
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        String id = exchange.getMessage().getHeader("id", String.class);
-        Future<Task> replayed = deadLetters.find(id == null ? "" : id).compose(entry -> {
-            if (entry == null) {
-                return Future.failedFuture(new OpenAiError(404, "invalid_request_error", "dlq_entry_not_found", "id",
-                        "No dead letter with id '" + id + "'"));
-            }
-            Task task = TaskEnqueue.newTask(new TaskOwner(entry.path("owner").asText(TaskOwner.ANONYMOUS.id()),
-                            entry.path("key_name").asText(TaskOwner.ANONYMOUS.name())),
-                    operation(entry), (ObjectNode) entry.get("request"));
-            return tasks.enqueue(task).map(task);
-        });
+        String id = DeadLetterDelete.entryId(exchange);
+        if (id == null) {
+            exchange.setException(DeadLetterDelete.notFound(exchange));
+            callback.done(true);
+            return true;
+        }
+        boolean force = "true".equalsIgnoreCase(QueryParameters.first(exchange, "force"));
+        // the task id is made first, so the mark (check and set in one step) can name it
+        String taskId = Task.newId("task_");
+        Future<Task> replayed = deadLetters.markReplayed(id, taskId, System.currentTimeMillis() / 1000, force)
+                .compose(mark -> {
+                    ObjectNode entry = mark.entry();
+                    if (entry == null) {
+                        return Future.failedFuture(DeadLetterDelete.notFound(exchange));
+                    }
+                    if (mark.refused()) {
+                        return Future.failedFuture(alreadyReplayed(entry));
+                    }
+                    Task task = TaskEnqueue.newTask(new TaskOwner(entry.path("owner").asText(TaskOwner.ANONYMOUS.id()),
+                                    entry.path("key_name").asText(TaskOwner.ANONYMOUS.name())),
+                            operation(entry), (ObjectNode) entry.get("request")).withId(taskId);
+                    // a task that could not be queued did not replay the entry: its mark goes again
+                    return tasks.enqueue(task).map(task).recover(failure -> deadLetters.unmarkReplayed(id, taskId)
+                            .transform(ignored -> Future.failedFuture(failure)));
+                });
         return AsyncSteps.completeWhen(replayed.andThen(ar -> {
             if (ar.succeeded()) {
                 TaskEnqueue.accepted(exchange, ar.result());
@@ -45,6 +64,13 @@ final class DeadLetterReplay extends AsyncProcessorSupport {
                 exchange.setException(ar.cause());
             }
         }), callback);
+    }
+
+    private static OpenAiError alreadyReplayed(ObjectNode entry) {
+        return new OpenAiError(409, "invalid_request_error", "dlq_entry_already_replayed", "id",
+                "This dead letter was replayed at "
+                        + Instant.ofEpochSecond(entry.path(DeadLetterRecord.REPLAYED_AT).asLong()) + " into task "
+                        + entry.path(DeadLetterRecord.REPLAY_TASK_ID).asText() + "; add ?force=true to replay it again");
     }
 
     private static Operation operation(ObjectNode entry) {

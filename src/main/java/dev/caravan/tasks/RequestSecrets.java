@@ -2,7 +2,6 @@ package dev.caravan.tasks;
 
 import java.net.URI;
 import java.util.Iterator;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -17,11 +16,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 final class RequestSecrets {
 
-    private static final Set<String> SECRET_NAMES = Set.of("authorization", "auth", "apikey", "password", "passwd",
-            "pwd", "secret", "token", "accesstoken", "refreshtoken", "idtoken", "sessiontoken", "bearer", "cookie",
-            "setcookie", "credential", "credentials", "privatekey");
-    private static final String[] SECRET_SUFFIXES = {"apikey", "secret", "password", "accesstoken", "authorization",
-            "credentials"};
+    /** Names (lower case, letters and digits only) that are a secret whole: "key", "Cookie", "X-Auth". */
+    private static final Set<String> SECRET_NAMES = Set.of("key", "auth", "xauth", "bearer", "jwt", "pwd", "passwd",
+            "pin", "otp", "cookie", "cookies", "setcookie", "sessionid", "privatekey");
+    /**
+     * Endings that make a name a secret: api_key, access_key, client_secret, refresh_token, db_password,
+     * proxy-authorization... Keys are listed by kind rather than as "*key", which would also take request
+     * parameters such as prompt_cache_key that a replay needs (and "signature" is not here: a thinking block's
+     * signature is part of the conversation).
+     */
+    private static final String[] SECRET_SUFFIXES = {"apikey", "accesskey", "secretkey", "privatekey", "sessionkey",
+            "signingkey", "encryptionkey", "masterkey", "authkey", "clientkey", "accountkey", "sharedkey",
+            "subscriptionkey", "licensekey", "secret", "secrets", "token", "password", "passwords", "passphrase",
+            "passcode", "credential", "credentials", "authorization", "cookie"};
 
     private RequestSecrets() {
     }
@@ -38,7 +45,7 @@ final class RequestSecrets {
     }
 
     static boolean isSecretName(String field) {
-        String name = field.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+        String name = normalized(field);
         if (SECRET_NAMES.contains(name) || name.startsWith("callbackauth") || name.startsWith("callbackheader")
                 || name.startsWith("callbacktoken") || name.startsWith("callbacksecret")) {
             return true;
@@ -49,6 +56,18 @@ final class RequestSecrets {
             }
         }
         return false;
+    }
+
+    /** Lower case, letters and digits only: "X-Api-Key" and "x_api_key" are both "xapikey". */
+    private static String normalized(String field) {
+        StringBuilder name = new StringBuilder(field.length());
+        for (int i = 0; i < field.length(); i++) {
+            char c = Character.toLowerCase(field.charAt(i));
+            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+                name.append(c);
+            }
+        }
+        return name.toString();
     }
 
     /** True for a URL without user info and without a query string (where callback credentials would sit). */

@@ -30,6 +30,11 @@ public record Task(String id, String ownerId, String keyName, Operation operatio
         return prefix + HexFormat.of().formatHex(bytes);
     }
 
+    /** The same task under another id (a DLQ replay names its task before it is made). */
+    Task withId(String newId) {
+        return new Task(newId, ownerId, keyName, operation, request, callbackUrl, created);
+    }
+
     String model() {
         return request.path("model").asText(null);
     }

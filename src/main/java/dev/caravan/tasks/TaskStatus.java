@@ -34,6 +34,6 @@ final class TaskStatus extends AsyncProcessorSupport {
     }
 
     static OpenAiError notFound(String id) {
-        return new OpenAiError(404, "invalid_request_error", "task_not_found", "id", "No task with id '" + id + "'");
+        return new OpenAiError(404, "invalid_request_error", "task_not_found", "id", "No task with id " + OpenAiError.echo(id));
     }
 }

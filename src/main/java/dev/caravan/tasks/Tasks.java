@@ -63,6 +63,7 @@ public final class Tasks {
         registry.bind("deadLetterRecord", new DeadLetterRecord(deadLetters));
         registry.bind("deadLetterList", new DeadLetterList(deadLetters));
         registry.bind("deadLetterReplay", new DeadLetterReplay(deadLetters, store, onEnqueued));
+        registry.bind("deadLetterDelete", new DeadLetterDelete(deadLetters));
 
         MemoryTaskStore states = memory;
         camel.addStartupListener(new StartupListener() {

@@ -49,6 +49,9 @@ class BadInputTest {
     /** Set absent: the case does not pin param; JSON null is written as the string "null". */
     private static final String ANY = "\u0000any";
 
+    /** A client value far longer than any error message may echo; its tail must never come back. */
+    static final String LONG_VALUE = "x".repeat(60) + "TAIL-NEVER-ECHOED" + "y".repeat(200);
+
     static GatewayInstance gateway;
     static final AtomicInteger answered = new AtomicInteger();
 
@@ -112,7 +115,25 @@ class BadInputTest {
                         "{\"model\":\"all-minilm-l6-v2\",\"input\":\"hi\",\"encoding_format\":\"hex\"}", 400,
                         "encoding_format", null),
                 Arguments.of("completions without prompt", "POST", "/v1/completions", json,
-                        "{\"model\":\"caravan-echo\"}", 400, "prompt", null));
+                        "{\"model\":\"caravan-echo\"}", 400, "prompt", null),
+                Arguments.of("garbage after the JSON", "POST", CHAT, json,
+                        "{\"model\":\"caravan-echo\",\"messages\":" + USER + "}garbage", 400, ANY, null),
+                Arguments.of("two JSON objects", "POST", CHAT, json,
+                        "{\"model\":\"caravan-echo\",\"messages\":" + USER + "}{\"model\":\"x\"}", 400, ANY, null),
+                Arguments.of("a second value after the JSON", "POST", CHAT, json,
+                        "{\"model\":\"caravan-echo\",\"messages\":" + USER + "} 42", 400, ANY, null),
+                Arguments.of("bad token inside the JSON", "POST", CHAT, json,
+                        "{\"model\":\"caravan-echo\",\"stream\":garbage}", 400, ANY, null),
+                Arguments.of("unknown model with a long id", "POST", CHAT, json,
+                        "{\"model\":\"" + LONG_VALUE + "\",\"messages\":" + USER + "}", 404, "model",
+                        "model_not_found"),
+                Arguments.of("long content type", "POST", CHAT, "text/" + LONG_VALUE,
+                        "{\"model\":\"caravan-echo\",\"messages\":" + USER + "}", 415, ANY, null),
+                Arguments.of("long unknown path", "POST", "/v1/" + LONG_VALUE, json, "{}", 404, ANY, null),
+                Arguments.of("long unknown model id in the path", "GET", "/v1/models/" + LONG_VALUE, null, null,
+                        404, "model", "model_not_found"),
+                Arguments.of("escape of invalid UTF-8 in a model id", "GET", "/v1/models/caravan%C0%80echo", null,
+                        null, 400, ANY, null));
     }
 
     @Order(1)
@@ -161,6 +182,13 @@ class BadInputTest {
         }
         assertTrue(error.get("message").isTextual() && !error.get("message").asText().isBlank(),
                 name + ": message must be a non-empty string: " + body);
+        String message = error.get("message").asText();
+        for (String internal : new String[] {"Unrecognized token", "Source:", "fasterxml", "jackson", "Jackson",
+                "JsonNode", "FAIL_ON", "Trailing token", "START_OBJECT", "was expecting", "(code "}) {
+            assertFalse(message.contains(internal), name + ": the message names parser internals: " + body);
+        }
+        assertFalse(message.contains("TAIL-NEVER-ECHOED"), name + ": a long client value was echoed: " + body);
+        assertTrue(message.length() < 300, name + ": the message is short: " + body);
         assertTrue(error.get("type").isTextual() && !error.get("type").asText().isBlank(),
                 name + ": type must be a string: " + body);
         assertTrue(error.get("param").isNull() || error.get("param").isTextual(), name + ": " + body);
@@ -198,6 +226,87 @@ class BadInputTest {
                             "{\"model\":\"caravan-echo\",\"messages\":[{\"role\":\"user\",\"content\":\"small\"}]}"))
                     .build());
             assertEquals(200, ok.statusCode(), ok.body());
+        }
+    }
+
+    @Order(2)
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidUtf8")
+    void aBodyThatIsNotUtf8Gets400(String name, byte[] body) throws Exception {
+        HttpResponse<String> response = gateway.http().send(HttpRequest.newBuilder(gateway.uri(CHAT)).timeout(TIMEOUT)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, response.statusCode(), name + ": " + response.body());
+        JsonNode error = assertOpenAiError(name, response.body());
+        assertEquals("invalid_request_error", error.get("type").asText());
+        assertTrue(error.get("message").asText().contains("UTF-8"), response.body());
+    }
+
+    /** Bytes Jackson takes (overlong forms, UTF-16 surrogates) as well as those it refuses. */
+    static Stream<Arguments> invalidUtf8() {
+        return Stream.of(
+                Arguments.of("overlong NUL (C0 80)", chatWithContent(new byte[] {(byte) 0xc0, (byte) 0x80})),
+                Arguments.of("overlong slash (E0 80 AF)", chatWithContent(new byte[] {(byte) 0xe0, (byte) 0x80, (byte) 0xaf})),
+                Arguments.of("UTF-16 surrogate (ED A0 80)", chatWithContent(new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80})),
+                Arguments.of("beyond U+10FFFF (F4 90 80 80)",
+                        chatWithContent(new byte[] {(byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80})),
+                Arguments.of("lone continuation byte (80)", chatWithContent(new byte[] {(byte) 0x80})),
+                Arguments.of("truncated sequence (C3)", chatWithContent(new byte[] {(byte) 0xc3})),
+                Arguments.of("FF", chatWithContent(new byte[] {(byte) 0xff})));
+    }
+
+    private static byte[] chatWithContent(byte[] content) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes("{\"model\":\"caravan-echo\",\"messages\":[{\"role\":\"user\",\"content\":\"a"
+                .getBytes(StandardCharsets.US_ASCII));
+        body.writeBytes(content);
+        body.writeBytes("b\"}]}".getBytes(StandardCharsets.US_ASCII));
+        return body.toByteArray();
+    }
+
+    @Order(2)
+    @Test
+    void validUtf8OfEveryLengthIsTaken() throws Exception {
+        String text = "é ж € 𝄞 日本";
+        HttpResponse<String> response = gateway.http().send(HttpRequest.newBuilder(gateway.uri(CHAT)).timeout(TIMEOUT)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\"caravan-echo\",\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}",
+                        StandardCharsets.UTF_8)).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("You said: " + text,
+                Json.MAPPER.readTree(response.body()).at("/choices/0/message/content").asText());
+    }
+
+    @Order(2)
+    @Test
+    void aModelIdInThePathIsDecodedOnceAsAPathNotAsAForm() throws Exception {
+        try (GatewayInstance withIds = GatewayInstance.builder().config("""
+                backends:
+                  here: {type: local}
+                models:
+                  "a+b": {backend: here, upstream-model: caravan-echo}
+                  "x/y": {backend: here, upstream-model: caravan-echo}
+                """).start()) {
+            HttpResponse<String> plus = withIds.get("/v1/models/a+b");
+            assertEquals(200, plus.statusCode(), "'+' stays '+': " + plus.body());
+            assertEquals("a+b", Json.MAPPER.readTree(plus.body()).get("id").asText());
+            HttpResponse<String> escapedPlus = withIds.get("/v1/models/a%2Bb");
+            assertEquals(200, escapedPlus.statusCode(), escapedPlus.body());
+            assertEquals("a+b", Json.MAPPER.readTree(escapedPlus.body()).get("id").asText());
+            HttpResponse<String> slash = withIds.get("/v1/models/x%2Fy");
+            assertEquals(200, slash.statusCode(), slash.body());
+            assertEquals("x/y", Json.MAPPER.readTree(slash.body()).get("id").asText());
+            assertEquals(200, withIds.get("/v1/models/x/y").statusCode());
+            HttpResponse<String> twice = withIds.get("/v1/models/x%252Fy");
+            assertEquals(404, twice.statusCode(), "decoded once only ('x%2Fy' is not 'x/y'): " + twice.body());
+            assertOpenAiError("decoded twice", twice.body());
+            assertEquals(404, withIds.get("/v1/models/a%20b").statusCode(), "a space is not '+'");
+            // escapes the JDK client refuses to send, as a raw request: 400 (from Vert.x's router or from us)
+            for (String bad : new String[] {"/v1/models/a%zzb", "/v1/models/a%2", "/v1/models/a%"}) {
+                RawResponse response = rawGet(withIds.port(), bad);
+                assertEquals(400, response.status(), bad + ": " + response.text());
+            }
         }
     }
 
@@ -276,6 +385,22 @@ class BadInputTest {
                 response = new RawResponse(status, text, headPart, bodyPart, closed);
             }
             return response;
+        }
+    }
+
+    static RawResponse rawGet(int port, String path) throws Exception {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            socket.setSoTimeout((int) TIMEOUT.toMillis());
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String text = new String(readResponse(socket.getInputStream()), StandardCharsets.UTF_8);
+            int end = text.indexOf("\r\n\r\n");
+            if (!text.startsWith("HTTP/1.1 ") || end < 0) {
+                fail("no HTTP response arrived: '" + text + "'");
+            }
+            return new RawResponse(Integer.parseInt(text.substring(9, 12)), text, text.substring(0, end),
+                    text.substring(end + 4), true);
         }
     }
 

@@ -207,6 +207,31 @@ class ApiKeyAuthTest {
     }
 
     @Test
+    void modelListingShowsOnlyWhatTheKeyMayUse() throws Exception {
+        // alice may use emu-* and fake/*: the configured emu-model, and what the upstream lists under fake/
+        java.util.Set<String> alice = listedIds("sk-alice");
+        assertTrue(alice.contains("emu-model") && alice.contains("fake/emu-model"), alice.toString());
+        assertFalse(alice.contains("other-model"), "a model outside the key's globs is not listed: " + alice);
+        error(get(gateway, "/v1/models/other-model", "Authorization", "Bearer sk-alice"), 404, "model_not_found");
+        error(get(gateway, "/models/other-model", "Authorization", "Bearer sk-alice"), 404, "model_not_found");
+        assertEquals(200, get(gateway, "/v1/models/fake/emu-model", "Authorization", "Bearer sk-alice").statusCode());
+        // kebab may use other-* only; bob has no globs at all (every model)
+        assertEquals(java.util.Set.of("other-model"), listedIds("sk-kebab"));
+        error(get(gateway, "/v1/models/emu-model", "Authorization", "Bearer sk-kebab"), 404, "model_not_found");
+        java.util.Set<String> bob = listedIds("sk-bob");
+        assertTrue(bob.containsAll(java.util.Set.of("emu-model", "other-model", "fake/emu-model")), bob.toString());
+        assertEquals(200, get(gateway, "/v1/models/other-model", "Authorization", "Bearer sk-bob").statusCode());
+    }
+
+    private static java.util.Set<String> listedIds(String key) throws Exception {
+        HttpResponse<String> listed = get(gateway, "/v1/models", "Authorization", "Bearer " + key);
+        assertEquals(200, listed.statusCode(), listed.body());
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        Json.MAPPER.readTree(listed.body()).get("data").forEach(model -> ids.add(model.get("id").asText()));
+        return ids;
+    }
+
+    @Test
     void adminEndpointsTakeTheAdminKeyOnly() throws Exception {
         HttpResponse<String> admin = get(gateway, "/test/admin", "Authorization", "Bearer " + ADMIN_KEY);
         assertEquals(200, admin.statusCode(), admin.body());

@@ -24,21 +24,22 @@ class KeyChecksTest {
 
     @Test
     void modelGlobs() {
-        assertTrue(ModelAccess.matches("*", "anything/at:all"));
-        assertTrue(ModelAccess.matches("llama*", "llama3.2:latest"));
-        assertFalse(ModelAccess.matches("llama*", "codellama"));
-        assertTrue(ModelAccess.matches("ollama/*", "ollama/llama3.2"));
-        assertFalse(ModelAccess.matches("ollama/*", "ollama"));
-        assertFalse(ModelAccess.matches("ollama/*", "vllm/ollama/x"));
-        assertTrue(ModelAccess.matches("gpt-4o-mini", "gpt-4o-mini"));
-        assertFalse(ModelAccess.matches("gpt-4o-mini", "gpt-4o-mini-2024"));
-        assertFalse(ModelAccess.matches("gpt-4o", "gpt-4o-mini"));
-        assertTrue(ModelAccess.matches("*-mini", "gpt-4o-mini"));
-        assertTrue(ModelAccess.matches("a*b*c", "a-x-b-y-b-c"));
-        assertTrue(ModelAccess.matches("gpt-?o", "gpt-4o"));
-        assertFalse(ModelAccess.matches("", "x"));
-        assertTrue(ModelAccess.allowed(List.of("x", "ollama/*"), "ollama/a"));
-        assertFalse(ModelAccess.allowed(List.of(), "ollama/a"));
+        assertTrue(KeyConfig.matches("*", "anything/at:all"));
+        assertTrue(KeyConfig.matches("llama*", "llama3.2:latest"));
+        assertFalse(KeyConfig.matches("llama*", "codellama"));
+        assertTrue(KeyConfig.matches("ollama/*", "ollama/llama3.2"));
+        assertFalse(KeyConfig.matches("ollama/*", "ollama"));
+        assertFalse(KeyConfig.matches("ollama/*", "vllm/ollama/x"));
+        assertTrue(KeyConfig.matches("gpt-4o-mini", "gpt-4o-mini"));
+        assertFalse(KeyConfig.matches("gpt-4o-mini", "gpt-4o-mini-2024"));
+        assertFalse(KeyConfig.matches("gpt-4o", "gpt-4o-mini"));
+        assertTrue(KeyConfig.matches("*-mini", "gpt-4o-mini"));
+        assertTrue(KeyConfig.matches("a*b*c", "a-x-b-y-b-c"));
+        assertTrue(KeyConfig.matches("gpt-?o", "gpt-4o"));
+        assertFalse(KeyConfig.matches("", "x"));
+        assertTrue(new KeyConfig("k", "n", List.of("x", "ollama/*"), null, null, null, null).allows("ollama/a"));
+        assertFalse(new KeyConfig("k", "n", List.of(), null, null, null, null).allows("ollama/a"));
+        assertTrue(new KeyConfig("k", "n", null, null, null, null, null).allows("ollama/a"));
     }
 
     @Test

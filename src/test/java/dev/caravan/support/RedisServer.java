@@ -21,10 +21,19 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public static RedisServer start() {
+        return start(null);
+    }
+
+    /** A server that requires this password (AUTH); null: none. */
+    public static RedisServer start(String password) {
         int port = GatewayInstance.freePort();
         try {
-            Process process = new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--daemonize", "no")
+            java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("redis-server", "--port",
+                    String.valueOf(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"));
+            if (password != null) {
+                command.addAll(java.util.List.of("--requirepass", password));
+            }
+            Process process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(new File(System.getProperty("java.io.tmpdir"), "redis-test-" + port + ".log"))
                     .start();

@@ -215,8 +215,9 @@ abstract class TaskContract {
         assertFalse(entry.get("request").has("api_key"), entry.toString());
         assertFalse(entry.toString().contains("leaked"), entry.toString());
         assertEquals("t", entry.at("/request/metadata/tag").asText(), "the rest of the request is kept");
-        assertEquals(Set.of("id", "created", "key_name", "model", "backend", "error", "attempts", "request"),
-                fieldNames(entry));
+        assertEquals(Set.of("id", "created", "key_name", "model", "backend", "error", "attempts", "request",
+                "replayed_at", "replay_task_id"), fieldNames(entry));
+        assertTrue(entry.get("replayed_at").isNull() && entry.get("replay_task_id").isNull(), entry.toString());
 
         upstream.failNext(0, 500); // healthy again
         HttpResponse<String> replay = post(gateway, "/tasks/dlq/" + entry.get("id").asText() + "/replay", ADMIN, "");
@@ -239,6 +240,46 @@ abstract class TaskContract {
         assertEquals(403, post(gateway, "/tasks/dlq/" + entry.get("id").asText() + "/replay", ALICE, "").statusCode());
     }
 
+    /** Credentials an upstream might echo in its error text, each in a form the scrubber must recognise. */
+    static final List<String> ECHOED_SECRETS = List.of("sk-proj-Abc123def456GHI789", "eyJhbGciOiJIUzI1NiJ9.payload-part",
+            "AIzaSyD-0123456789abcdefXYZ", "5f2b8c1e9a7d4b3f6e0c2a8d9b1f7e4c", "hunter2-password", "alice-key-0123456789",
+            "dXNlcjpwYXNzd29yZA==", "s3cr3tUser:pa55word");
+
+    @Test
+    void secretsAreScrubbedFromUpstreamErrorsAndFromKeptRequestsAtAnyDepth() throws Exception {
+        upstream.failNext(100_000, 500).failMessage("Incorrect API key provided: sk-proj-Abc123def456GHI789. "
+                + "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload-part was refused for "
+                + "https://gen.example/v1?key=AIzaSyD-0123456789abcdefXYZ (trace 5f2b8c1e9a7d4b3f6e0c2a8d9b1f7e4c); "
+                + "\"password\": \"hunter2-password\", x-api-key=alice-key-0123456789, "
+                + "authorization: Basic dXNlcjpwYXNzd29yZA==, proxy https://s3cr3tUser:pa55word@proxy.example/");
+        String marker = "secret-laden " + UUID.randomUUID();
+        HttpResponse<String> failed = post(gateway, "/v1/chat/completions", ALICE, """
+                {"model":"task-model","messages":[{"role":"user","content":"%s"}],"max_tokens":10,
+                 "prompt_cache_key":"kept-cache-key",
+                 "metadata":{"access_key":"leak-a","tag":"kept","Passphrase":"leak-e","X-Api-Key":"leak-f",
+                   "nested":{"client_secret":"leak-b","list":[{"password":"leak-c"},{"private_key":"leak-d"}]},
+                   "refresh_token":"leak-g","Cookie":"leak-h","credential":"leak-i","key":"leak-j",
+                   "headers":{"Authorization":"Bearer leak-k","X-Other":"kept-header"}}}""".formatted(marker));
+        assertEquals(502, failed.statusCode(), failed.body());
+        String message = Json.MAPPER.readTree(failed.body()).at("/error/message").asText();
+        assertTrue(message.contains("Incorrect API key provided"), "the upstream's words stay: " + message);
+        for (String secret : ECHOED_SECRETS) {
+            assertFalse(failed.body().contains(secret), "the client got " + secret + ": " + failed.body());
+        }
+
+        JsonNode entry = deadLetter(marker);
+        String kept = entry.toString();
+        assertFalse(kept.contains("leak-"), "a secret-named field was kept: " + kept);
+        for (String secret : ECHOED_SECRETS) {
+            assertFalse(kept.contains(secret), "the DLQ kept " + secret + ": " + kept);
+        }
+        assertTrue(entry.at("/error/message").asText().contains("Incorrect API key provided"), kept);
+        assertEquals("kept", entry.at("/request/metadata/tag").asText(), kept);
+        assertEquals("kept-header", entry.at("/request/metadata/headers/X-Other").asText(), kept);
+        assertEquals("kept-cache-key", entry.at("/request/prompt_cache_key").asText(), "a request parameter is kept");
+        assertEquals(10, entry.at("/request/max_tokens").asInt(), kept);
+    }
+
     @Test
     void theDlqKeepsTheNewestEntriesFirst() throws Exception {
         upstream.failNext(100_000, 502);
@@ -256,6 +297,146 @@ abstract class TaskContract {
             assertEquals(markers.get(markers.size() - 1 - i), data.get(i).at("/request/messages/0/content").asText());
             assertEquals("bob", data.get(i).get("key_name").asText());
         }
+    }
+
+    @Test
+    void aReplayIsRecordedAndASecondOneNeedsForce() throws Exception {
+        String id = failedRequest("replayed once " + UUID.randomUUID());
+        upstream.failNext(0, 500); // healthy again
+
+        HttpResponse<String> first = post(gateway, "/tasks/dlq/" + id + "/replay", ADMIN, "");
+        assertEquals(202, first.statusCode(), first.body());
+        String firstTask = Json.MAPPER.readTree(first.body()).get("id").asText();
+        JsonNode entry = deadLetterById(id);
+        assertEquals(firstTask, entry.get("replay_task_id").asText(), entry.toString());
+        assertTrue(Math.abs(entry.get("replayed_at").asLong() - System.currentTimeMillis() / 1000) < 120, entry.toString());
+
+        HttpResponse<String> again = post(gateway, "/tasks/dlq/" + id + "/replay", ADMIN, "");
+        assertEquals(409, again.statusCode(), again.body());
+        JsonNode error = Json.MAPPER.readTree(again.body()).get("error");
+        assertEquals("dlq_entry_already_replayed", error.get("code").asText(), again.body());
+        assertTrue(error.get("message").asText().contains(firstTask), "the 409 names the earlier task: " + again.body());
+        assertEquals(firstTask, deadLetterById(id).get("replay_task_id").asText(), "a refused replay changes nothing");
+
+        HttpResponse<String> forced = post(gateway, "/tasks/dlq/" + id + "/replay?force=true", ADMIN, "");
+        assertEquals(202, forced.statusCode(), forced.body());
+        String forcedTask = Json.MAPPER.readTree(forced.body()).get("id").asText();
+        assertFalse(forcedTask.equals(firstTask));
+        assertEquals(forcedTask, deadLetterById(id).get("replay_task_id").asText());
+        for (String task : List.of(firstTask, forcedTask)) {
+            assertEquals("done", awaitStatus(gateway, task, ALICE, Set.of("done", "failed"), DEADLINE)
+                    .get("status").asText());
+        }
+    }
+
+    @Test
+    void replaysAtOnceRunTheRequestOnce() throws Exception {
+        String id = failedRequest("raced " + UUID.randomUUID());
+        upstream.failNext(0, 500);
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> replays = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            replays.add(gateway.http().sendAsync(java.net.http.HttpRequest.newBuilder(
+                            gateway.uri("/tasks/dlq/" + id + "/replay"))
+                    .header("Authorization", "Bearer " + ADMIN)
+                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        List<Integer> statuses = new ArrayList<>();
+        for (var replay : replays) {
+            statuses.add(replay.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+        }
+        assertEquals(1, statuses.stream().filter(s -> s == 202).count(), statuses.toString());
+        assertEquals(7, statuses.stream().filter(s -> s == 409).count(), statuses.toString());
+        String task = deadLetterById(id).get("replay_task_id").asText();
+        assertEquals("done", awaitStatus(gateway, task, ALICE, Set.of("done", "failed"), DEADLINE).get("status").asText());
+    }
+
+    @Test
+    void theAdminDeletesADeadLetter() throws Exception {
+        String id = failedRequest("deleted " + UUID.randomUUID());
+        assertEquals(403, delete("/tasks/dlq/" + id, ALICE).statusCode());
+        assertEquals(401, delete("/tasks/dlq/" + id, null).statusCode());
+        HttpResponse<String> deleted = delete("/tasks/dlq/" + id, ADMIN);
+        assertEquals(200, deleted.statusCode(), deleted.body());
+        JsonNode body = Json.MAPPER.readTree(deleted.body());
+        assertEquals(id, body.get("id").asText());
+        assertTrue(body.get("deleted").asBoolean(), deleted.body());
+        for (JsonNode entry : Json.MAPPER.readTree(get(gateway, "/tasks/dlq", ADMIN).body()).get("data")) {
+            assertFalse(id.equals(entry.get("id").asText()), "the entry is gone from the list");
+        }
+        HttpResponse<String> again = delete("/tasks/dlq/" + id, ADMIN);
+        assertEquals(404, again.statusCode(), again.body());
+        assertEquals("dlq_entry_not_found", Json.MAPPER.readTree(again.body()).at("/error/code").asText());
+        assertEquals(404, post(gateway, "/tasks/dlq/" + id + "/replay", ADMIN, "").statusCode());
+        assertEquals(404, delete("/tasks/dlq/dlq_nope", ADMIN).statusCode());
+        assertEquals(404, delete("/tasks/dlq/" + "x".repeat(300), ADMIN).statusCode());
+    }
+
+    @Test
+    void theDlqListPagesLikeOpenAiLists() throws Exception {
+        upstream.failNext(100_000, 502);
+        for (int i = 0; i < DLQ_SIZE; i++) {
+            assertEquals(502, post(gateway, "/v1/chat/completions", BOB,
+                    "{\"model\":\"task-model\",\"messages\":[{\"role\":\"user\",\"content\":\"page " + i + "\"}]}")
+                    .statusCode());
+        }
+        JsonNode all = Json.MAPPER.readTree(get(gateway, "/tasks/dlq", ADMIN).body());
+        assertEquals(DLQ_SIZE, all.get("data").size());
+        assertFalse(all.get("has_more").asBoolean(), all.toString());
+        assertEquals(all.at("/data/0/id").asText(), all.get("first_id").asText());
+        assertEquals(all.at("/data/" + (DLQ_SIZE - 1) + "/id").asText(), all.get("last_id").asText());
+
+        List<String> paged = new ArrayList<>();
+        String after = null;
+        int pages = 0;
+        boolean more = true;
+        while (more) {
+            JsonNode page = Json.MAPPER.readTree(get(gateway, "/tasks/dlq?limit=2"
+                    + (after == null ? "" : "&after=" + after), ADMIN).body());
+            assertTrue(page.get("data").size() <= 2, page.toString());
+            page.get("data").forEach(entry -> paged.add(entry.get("id").asText()));
+            assertEquals(page.at("/data/0/id").asText(), page.get("first_id").asText());
+            after = page.get("last_id").asText();
+            more = page.get("has_more").asBoolean();
+            pages++;
+        }
+        assertEquals(3, pages, "5 entries in pages of 2");
+        List<String> ids = new ArrayList<>();
+        all.get("data").forEach(entry -> ids.add(entry.get("id").asText()));
+        assertEquals(ids, paged, "the pages together are the list, in order");
+
+        for (String bad : List.of("limit=0", "limit=1001", "limit=ten", "after=dlq_0000")) {
+            HttpResponse<String> refused = get(gateway, "/tasks/dlq?" + bad, ADMIN);
+            assertEquals(400, refused.statusCode(), bad + ": " + refused.body());
+            assertEquals(bad.substring(0, bad.indexOf('=')),
+                    Json.MAPPER.readTree(refused.body()).at("/error/param").asText(), refused.body());
+        }
+    }
+
+    /** Sends a chat request that fails into the DLQ (the upstream is left failing); returns its entry's id. */
+    String failedRequest(String marker) throws Exception {
+        upstream.failNext(100_000, 500);
+        HttpResponse<String> failed = post(gateway, "/v1/chat/completions", ALICE,
+                "{\"model\":\"task-model\",\"messages\":[{\"role\":\"user\",\"content\":\"" + marker + "\"}]}");
+        assertEquals(502, failed.statusCode(), failed.body());
+        return deadLetter(marker).get("id").asText();
+    }
+
+    HttpResponse<String> delete(String path, String key) {
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(gateway.uri(path)).DELETE();
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return gateway.send(request.build());
+    }
+
+    JsonNode deadLetterById(String id) throws Exception {
+        for (JsonNode entry : Json.MAPPER.readTree(get(gateway, "/tasks/dlq?limit=1000", ADMIN).body()).get("data")) {
+            if (id.equals(entry.get("id").asText())) {
+                return entry;
+            }
+        }
+        return fail("no DLQ entry " + id);
     }
 
     /** The DLQ entry whose request's first message is {@code marker}, as the admin lists it. */

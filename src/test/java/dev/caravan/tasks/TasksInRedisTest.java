@@ -38,6 +38,40 @@ class TasksInRedisTest extends TaskContract {
     }
 
     @Test
+    void replayMarksLeaveWithTheirEntries() throws Exception {
+        String id = failedRequest("marked then dropped " + java.util.UUID.randomUUID());
+        upstream.failNext(0, 500);
+        var replay = post(gateway, "/tasks/dlq/" + id + "/replay", ADMIN, "");
+        assertEquals(202, replay.statusCode(), replay.body());
+        awaitStatus(gateway, Json.MAPPER.readTree(replay.body()).get("id").asText(), ALICE, Set.of("done", "failed"),
+                Duration.ofSeconds(30));
+        org.junit.jupiter.api.Assertions.assertTrue(redisInteger("HLEN", "caravan:dlq:replays") >= 1);
+        // DLQ_SIZE newer failures push every older entry out of the capped list: their marks go too
+        upstream.failNext(100_000, 502);
+        for (int i = 0; i < DLQ_SIZE; i++) {
+            assertEquals(502, post(gateway, "/v1/chat/completions", BOB,
+                    "{\"model\":\"task-model\",\"messages\":[{\"role\":\"user\",\"content\":\"push " + i + "\"}]}")
+                    .statusCode());
+        }
+        assertEquals(DLQ_SIZE, redisInteger("LLEN", "caravan:dlq"));
+        assertEquals(0, redisInteger("HLEN", "caravan:dlq:replays"), "no mark outlives its entry");
+    }
+
+    /** A Redis command with one key argument and an integer reply, over RESP on a plain socket. */
+    private long redisInteger(String command, String key) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", redis.port())) {
+            socket.setSoTimeout(5000);
+            String request = "*2\r\n$" + command.length() + "\r\n" + command + "\r\n$" + key.length() + "\r\n" + key
+                    + "\r\n";
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String reply = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            org.junit.jupiter.api.Assertions.assertTrue(reply.startsWith(":"), reply);
+            return Long.parseLong(reply.substring(1));
+        }
+    }
+
+    @Test
     void instancesShareOneQueueStatesAndDlq() throws Exception {
         // an instance that only accepts tasks: another instance's worker runs them
         try (GatewayInstance acceptOnly = store(builder(upstream))

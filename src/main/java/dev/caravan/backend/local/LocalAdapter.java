@@ -101,7 +101,7 @@ public final class LocalAdapter implements BackendAdapter {
         if (!model.equals(call.upstreamModel())) {
             String what = call.operation() == Operation.EMBEDDINGS ? "embeddings" : "chat";
             throw new OpenAiError(400, "invalid_request_error", "model_not_supported", "model",
-                    "The local backend serves " + what + " with '" + model + "' only, not '" + call.upstreamModel() + "'");
+                    "The local backend serves " + what + " with '" + model + "' only, not " + OpenAiError.echo(call.upstreamModel()));
         }
     }
 

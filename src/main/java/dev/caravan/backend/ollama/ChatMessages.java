@@ -71,7 +71,7 @@ final class ChatMessages {
                 images.add(dataUrlBase64(url, where));
             } else {
                 throw OpenAiError.invalidRequest(where + ".content",
-                        "Ollama backends take text and image_url content parts, not '" + type + "'");
+                        "Ollama backends take text and image_url content parts, not " + OpenAiError.echo(type));
             }
         }
         converted.put("content", text.toString());
