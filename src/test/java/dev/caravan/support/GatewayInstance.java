@@ -152,7 +152,7 @@ public final class GatewayInstance implements AutoCloseable {
                 main.addOverrideProperty("gateway.config", config.toString());
                 main.addOverrideProperty("gateway.config-poll-ms", "100");
                 main.addOverrideProperty("gateway.local.token-delay-ms", "0");
-                main.addOverrideProperty("camel.main.routes-reload-enabled", "false");
+                main.addOverrideProperty("gateway.routes-reload-enabled", "false");
                 properties.forEach(main::addOverrideProperty);
                 main.start();
                 GatewayInstance instance = new GatewayInstance(main, port, config);
