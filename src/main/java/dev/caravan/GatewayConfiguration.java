@@ -44,6 +44,7 @@ import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.PropertyInject;
+import org.apache.camel.Service;
 import org.apache.camel.StartupListener;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.component.platform.http.PlatformHttpConstants;
@@ -103,9 +104,13 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("readinessReport", new ReadinessReport(startup));
         camel.addLifecycleStrategy(new LifecycleStrategySupport() {
             @Override
-            public void onContextStarting(CamelContext context) {
-                // the platform-http server exists by now but does not listen yet
-                startup.install(context, serverPort);
+            public void onServiceAdd(CamelContext context, Service service, org.apache.camel.Route route) {
+                // camel-main's HTTP server makes its router and listens in one step, with no hook in between; the
+                // route services that follow are added in the same thread a moment later: the first of them puts
+                // the gate on the router (before any consumer). A cheap flag check once started.
+                if (!startup.installed()) {
+                    startup.install(context, serverPort);
+                }
             }
 
             @Override

@@ -24,6 +24,7 @@ public final class StartupGate {
     private static final String STARTING = "{\"status\":\"starting\"}";
 
     private volatile boolean open;
+    private volatile boolean installed;
     private volatile boolean closing;
     private Route gate;
 
@@ -42,6 +43,12 @@ public final class StartupGate {
         if (gate == null && !open) {
             gate = router.route().order(Integer.MIN_VALUE).handler(this::whileStarting);
         }
+        installed = true;
+    }
+
+    /** Whether the gate is on the router (or was, and is open now). */
+    public boolean installed() {
+        return installed;
     }
 
     /** Everything is up: requests reach the routes from now on. */
