@@ -1,13 +1,20 @@
 package dev.caravan.config;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.ExtendedCamelContext;
 import org.apache.camel.FailedToCreateRouteException;
+import org.apache.camel.Route;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ModelCamelContext;
@@ -17,6 +24,7 @@ import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.model.RouteDefinitionHelper;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
 import org.apache.camel.support.RouteWatcherReloadStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +43,7 @@ public final class AllOrNothingRouteReload extends RouteWatcherReloadStrategy {
     private static final Logger LOG = LoggerFactory.getLogger(AllOrNothingRouteReload.class);
 
     private final RouteReloadFailures failures;
+    private final Map<String, String> lastGood = new ConcurrentHashMap<>();
 
     public AllOrNothingRouteReload(String directory, String pattern, RouteReloadFailures failures) {
         super(directory, false);
@@ -60,12 +69,67 @@ public final class AllOrNothingRouteReload extends RouteWatcherReloadStrategy {
         try {
             super.onRouteReload(resources, removeEverything);
         } catch (RuntimeException e) {
-            // built, but did not start (a port in use, a consumer that failed): Camel retries the set with the next edit
+            // built, but did not start (a consumer that failed): Camel removed the running routes already, so the
+            // last version of the file that loaded goes back in
             Resource resource = edited.isEmpty() ? null : edited.get(0);
-            refuse(resource, new RouteBuildCheck.Refusal(0, RouteBuildCheck.reason(e)));
+            String restored = resource == null ? "" : restoreLastGood(resource);
+            refuse(resource, new RouteBuildCheck.Refusal(0, RouteBuildCheck.reason(e) + restored));
             return;
         }
-        edited.forEach(r -> failures.loaded(fileName(r)));
+        edited.forEach(r -> {
+            failures.loaded(fileName(r));
+            remember(r);
+        });
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        // the versions running now: what a reload that fails to start puts back
+        Path folder = Path.of(getFolder());
+        if (Files.isDirectory(folder)) {
+            try (Stream<Path> files = Files.list(folder)) {
+                files.filter(f -> getFileFilter() == null || getFileFilter().accept(f.toFile()))
+                        .forEach(f -> {
+                            try {
+                                lastGood.put(key(f.toString()), Files.readString(f));
+                            } catch (IOException e) {
+                                LOG.debug("Route file {} not readable now: {}", f, e.toString());
+                            }
+                        });
+            }
+        }
+    }
+
+    private void remember(Resource resource) {
+        try {
+            lastGood.put(key(fileName(resource)), Files.readString(Path.of(fileName(resource))));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("Route file {} not readable now: {}", fileName(resource), e.toString());
+        }
+    }
+
+    private String restoreLastGood(Resource resource) {
+        String content = lastGood.get(key(fileName(resource)));
+        if (content == null) {
+            return "; no earlier version to restore";
+        }
+        try {
+            CamelContext camel = getCamelContext();
+            Set<String> restored = PluginHelper.getRoutesLoader(camel)
+                    .updateRoutes(List.of(ResourceHelper.fromString(resource.getLocation(), content)));
+            // a route only the refused version had (the one that failed, say) goes
+            for (Route route : List.copyOf(camel.getRoutes())) {
+                if (route.getSourceResource() != null && !restored.contains(route.getRouteId())
+                        && key(fileName(route.getSourceResource())).equals(key(fileName(resource)))) {
+                    camel.getRouteController().stopRoute(route.getRouteId());
+                    camel.removeRoute(route.getRouteId());
+                }
+            }
+            return "; the version that ran before was restored";
+        } catch (Exception e) {
+            return "; the version that ran before could not be restored either: " + RouteBuildCheck.reason(e);
+        }
     }
 
     private void refuse(Resource resource, RouteBuildCheck.Refusal refusal) {
@@ -82,6 +146,10 @@ public final class AllOrNothingRouteReload extends RouteWatcherReloadStrategy {
         } catch (RuntimeException e) {
             return resource.exists();
         }
+    }
+
+    private static String key(String file) {
+        return Path.of(file).toAbsolutePath().normalize().toString();
     }
 
     static String fileName(Resource resource) {
@@ -110,8 +178,13 @@ public final class AllOrNothingRouteReload extends RouteWatcherReloadStrategy {
                         continue;
                     }
                     // a fresh parse of the file: these definitions are built here and thrown away
+                    Set<String> ids = new HashSet<>();
                     for (RouteDefinition route : routes.configureRoutes(camel).getRoutes()) {
                         current = route;
+                        if (route.getId() != null && !ids.add(route.getId())) {
+                            return new Refusal(Math.max(route.getLineNumber(), 0),
+                                    "route id " + route.getId() + " is used twice in this file");
+                        }
                         build(route);
                     }
                 }

@@ -117,6 +117,39 @@ class RouteReloadTest {
         }
     }
 
+    @Test
+    void anEditThatBuildsButDoesNotStartGetsTheRunningVersionBack() throws Exception {
+        Path routes = copyRoutes();
+        Path api = routes.resolve("10-api.camel.yaml");
+        String original = Files.readString(api);
+        try (GatewayInstance gateway = GatewayInstance.builder()
+                .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
+                .property("gateway.routes-reload-enabled", "true")
+                .property("camel.main.routes-reload-directory", routes.toString())
+                .start()) {
+            // a second consumer of direct:pre-hooks (20-pre-hooks has the first) fails when it starts, not when built
+            String unstartable = original.replace(MARKER, "\"name\":\"caravan-broken\"") + """
+                    - route:
+                        id: cannot-start
+                        from:
+                          uri: direct:pre-hooks
+                          steps:
+                            - log: never
+                    """;
+            int warnsBefore = warnings(api);
+            writeAtomically(api, unstartable);
+            awaitValue("a WARN refusing the edit that does not start", () -> warnings(api), n -> n > warnsBefore,
+                    Duration.ofSeconds(20));
+            String warn = logs.find(e -> e.level() == Level.WARN && e.message().contains(api.toString()));
+            assertTrue(warn.contains("restored"), warn);
+            awaitValue("the running version answers again", () -> get(gateway, "/"),
+                    r -> r.statusCode() == 200 && r.body().contains(MARKER), Duration.ofSeconds(10));
+            assertEquals(200, chat(gateway, "caravan-echo").statusCode());
+            assertEquals("degraded", health(gateway).path("status").asText());
+            assertEquals(null, gateway.camel().getRoute("cannot-start"), "the route that failed is not left behind");
+        }
+    }
+
     private int warnings(Path file) {
         return logs.count(e -> e.level() == Level.WARN && e.message().contains(file.toString()));
     }
