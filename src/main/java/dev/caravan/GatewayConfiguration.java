@@ -44,12 +44,10 @@ import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.PropertyInject;
-import org.apache.camel.Service;
 import org.apache.camel.StartupListener;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.component.platform.http.PlatformHttpConstants;
 import org.apache.camel.spi.Registry;
-import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,8 +79,6 @@ public class GatewayConfiguration implements CamelConfiguration {
     private int serverEventLoops;
     @PropertyInject(value = "camel.server.host", defaultValue = "0.0.0.0")
     private String serverHost;
-    @PropertyInject(value = "camel.server.port", defaultValue = "9099")
-    private int serverPort;
     @PropertyInject(value = "gateway.health-redis-timeout-ms", defaultValue = "500")
     private long healthRedisTimeoutMillis;
     @PropertyInject(value = "gateway.routes-reload-enabled", defaultValue = "false")
@@ -100,24 +96,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         // until the lanes exist, every request gets 503 not_ready (and /health/ready 503) instead of a 404 or a
         // half-built pipeline
         StartupGate startup = new StartupGate();
-        registry.bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, new EventLoopHttpEngine(startup));
+        registry.bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, new EventLoopHttpEngine());
         registry.bind("readinessReport", new ReadinessReport(startup));
-        camel.addLifecycleStrategy(new LifecycleStrategySupport() {
-            @Override
-            public void onServiceAdd(CamelContext context, Service service, org.apache.camel.Route route) {
-                // camel-main's HTTP server makes its router and listens in one step, with no hook in between; the
-                // route services that follow are added in the same thread a moment later: the first of them puts
-                // the gate on the router (before any consumer). A cheap flag check once started.
-                if (!startup.installed()) {
-                    startup.install(context, serverPort);
-                }
-            }
-
-            @Override
-            public void onContextStopping(CamelContext context) {
-                startup.closing();
-            }
-        });
+        startup.attach(camel);
 
         Defaults defaults = new Defaults(defaultMaxConcurrent, defaultQueueSize, defaultQueueTimeoutSeconds,
                 defaultTimeoutSeconds);

@@ -17,18 +17,12 @@ public class EventLoopHttpEngine extends VertxPlatformHttpEngine {
 
     private final AtomicBoolean errorPagesInstalled = new AtomicBoolean();
     private final ReloadingPaths reloading = new ReloadingPaths();
-    private final StartupGate startup;
-
-    public EventLoopHttpEngine(StartupGate startup) {
-        this.startup = startup;
-    }
 
     @Override
     public PlatformHttpConsumer createConsumer(PlatformHttpEndpoint endpoint, Processor processor) {
         String routerName = VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort());
         VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(getCamelContext(), routerName);
         if (router != null && errorPagesInstalled.compareAndSet(false, true)) {
-            startup.install(router); // in case the context-starting hook found no router yet
             RouterErrorPages.install(router, reloading);
         }
         return new EventLoopHttpConsumer(endpoint, processor, routerName, reloading);
