@@ -34,6 +34,13 @@ class HeadRequestTest {
         HttpResponse<String> task = gateway.postJson("/tasks/enqueue", Calls.body("caravan-echo", "hello"));
         assertEquals(202, task.statusCode(), task.body());
         String taskId = Calls.json(task.body()).path("id").asText();
+        // done before the gateway stops: a task still running at shutdown holds it for the whole shutdown timeout
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        String status = "";
+        while (!status.equals("done") && System.nanoTime() - end < 0) {
+            status = Calls.json(gateway.get("/tasks/" + taskId).body()).path("status").asText();
+        }
+        assertEquals("done", status);
 
         for (String path : List.of("/", "/v1", "/health", "/v1/health", "/health/ready", "/metrics", "/v1/models",
                 "/models", "/v1/models/caravan-echo", "/models/caravan-echo", "/v1/lanes", "/tasks/" + taskId,
