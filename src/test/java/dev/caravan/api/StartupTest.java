@@ -1,6 +1,7 @@
 package dev.caravan.api;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,11 +31,23 @@ class StartupTest {
     private record Seen(String probe, int status, String body, String retryAfter) {
     }
 
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(1)).build();
+
     @Test
     void requestsDuringStartGet503NotReadyAndReadinessFollows() throws Exception {
+        // the window between "listening" and "ready" is short on a warm JVM: start again (at most 3 times) until
+        // some request landed in it; every reply of every start must hold the contract
+        int startsObserved = 0;
+        for (int attempt = 0; attempt < 3 && startsObserved == 0; attempt++) {
+            startsObserved += startAndProbe();
+        }
+        assertTrue(startsObserved > 0, "no request arrived while the gateway was starting, in 3 starts");
+    }
+
+    /** Starts a gateway while calling it; checks every reply; 1 if some reply came while it started, else 0. */
+    private static int startAndProbe() throws Exception {
         int port = GatewayInstance.freePort();
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(1)).build();
         CompletableFuture<GatewayInstance> starting = CompletableFuture.supplyAsync(
                 () -> GatewayInstance.builder().port(port).start());
         List<Seen> seen = new ArrayList<>();
@@ -48,12 +61,14 @@ class StartupTest {
                 }
                 for (HttpRequest probe : probes(port)) {
                     try {
-                        HttpResponse<String> r = http.send(probe, HttpResponse.BodyHandlers.ofString());
+                        HttpResponse<String> r = HTTP.send(probe, HttpResponse.BodyHandlers.ofString());
                         seen.add(new Seen(probe.method() + " " + probe.uri().getPath(), r.statusCode(), r.body(),
                                 r.headers().firstValue("retry-after").orElse(null)));
                         ready |= probe.uri().getPath().equals("/health/ready") && r.statusCode() == 200;
-                    } catch (IOException notListeningYet) {
+                    } catch (ConnectException notListeningYet) {
                         // connection refused: the server does not listen yet
+                    } catch (IOException e) {
+                        seen.add(new Seen(probe.method() + " " + probe.uri().getPath(), -1, e.toString(), null));
                     }
                 }
                 if (starting.isCompletedExceptionally()) {
@@ -62,34 +77,36 @@ class StartupTest {
             }
             gateway = starting.join();
 
-            int notReady = 0;
+            int whileStarting = 0;
             for (Seen s : seen) {
-                assertFalse(s.status() == 404 || s.status() >= 500 && s.status() != 503, s.toString());
+                assertFalse(s.status() < 0 || s.status() == 404 || s.status() >= 500 && s.status() != 503,
+                        s.toString());
                 if (s.probe().endsWith("/health")) {
                     String status = Calls.json(s.body()).path("status").asText();
                     assertEquals(200, s.status(), s.toString());
                     assertTrue(status.equals("starting") || status.equals("ok"), s.toString());
+                    whileStarting += status.equals("starting") ? 1 : 0;
                 } else if (s.probe().endsWith("/health/ready")) {
                     String status = Calls.json(s.body()).path("status").asText();
                     assertTrue(s.status() == 503 && status.equals("starting")
                             || s.status() == 200 && status.equals("ready"), s.toString());
+                    whileStarting += s.status() == 503 ? 1 : 0;
                 } else if (s.status() == 503) {
                     JsonNode error = Calls.json(s.body()).path("error");
                     assertEquals("not_ready", error.path("code").asText(), s.toString());
                     assertEquals("1", s.retryAfter(), s.toString());
-                    notReady++;
+                    whileStarting++;
                 } else {
                     assertEquals(200, s.status(), s.toString());
                 }
             }
-            assertTrue(notReady > 0 || seen.stream().anyMatch(s -> s.body().contains("starting")),
-                    "some request arrived while the gateway was starting: " + seen.size() + " seen");
 
             HttpResponse<String> ready200 = gateway.get("/health/ready");
             assertEquals(200, ready200.statusCode());
             assertEquals("ready", Calls.json(ready200.body()).path("status").asText());
             assertEquals("ok", Calls.json(gateway.get("/health").body()).path("status").asText());
             assertEquals(200, Calls.chat(gateway, "caravan-echo").statusCode());
+            return whileStarting > 0 ? 1 : 0;
         } finally {
             if (gateway != null) {
                 gateway.close();
