@@ -57,7 +57,7 @@ class StartupTest {
             boolean ready = false;
             while (!ready) {
                 if (System.nanoTime() - deadline > 0) {
-                    fail("not ready within 60 s; seen: " + seen);
+                    fail("not ready within 60 s; first replies: " + seen.subList(0, Math.min(12, seen.size())));
                 }
                 for (HttpRequest probe : probes(port)) {
                     try {
