@@ -7,17 +7,22 @@ import dev.caravan.api.EventLoopHttpEngine;
 import dev.caravan.api.HealthReport;
 import dev.caravan.api.LaneView;
 import dev.caravan.api.ModelListing;
+import dev.caravan.api.ReadinessReport;
 import dev.caravan.api.ServerScaleOut;
+import dev.caravan.api.StartupGate;
 import dev.caravan.backend.Adapters;
 import dev.caravan.backend.BackendCall;
 import dev.caravan.backend.OpenAiAdapter;
 import dev.caravan.backend.Upstreams;
 import dev.caravan.backend.local.LocalAdapter;
+import dev.caravan.config.AllOrNothingRouteReload;
 import dev.caravan.config.ApiKeys;
 import dev.caravan.config.BackendType;
 import dev.caravan.config.Defaults;
 import dev.caravan.config.GatewayConfigLoader;
 import dev.caravan.config.LiveConfig;
+import dev.caravan.config.RouteReloadFailures;
+import dev.caravan.hooks.AdminAuth;
 import dev.caravan.hooks.ModelRouter;
 import dev.caravan.hooks.RequestIdHook;
 import dev.caravan.hooks.RequestValidator;
@@ -29,6 +34,7 @@ import dev.caravan.state.RedisConnection;
 import dev.caravan.tasks.Tasks;
 import dev.caravan.observe.MetricsScrape;
 import dev.caravan.observe.RequestMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -78,13 +84,26 @@ public class GatewayConfiguration implements CamelConfiguration {
     private long maxUpstreamReplyBytes;
     @PropertyInject(value = "camel.server.host", defaultValue = "auto")
     private String serverHost;
+    @PropertyInject(value = "gateway.health-redis-timeout-ms", defaultValue = "500")
+    private long healthRedisTimeoutMillis;
+    @PropertyInject(value = "gateway.routes-reload-enabled", defaultValue = "false")
+    private boolean routesReloadEnabled;
+    @PropertyInject(value = "camel.main.routes-reload-directory", defaultValue = "routes")
+    private String routesReloadDirectory;
+    @PropertyInject(value = "camel.main.routes-reload-pattern", defaultValue = "*.camel.yaml")
+    private String routesReloadPattern;
 
     @Override
     public void configure(CamelContext camel) throws Exception {
         Registry registry = camel.getRegistry();
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         registry.bind("vertx", Vertx.class, vertx);
+        // until the lanes exist, every request gets 503 not_ready (and /health/ready 503) instead of a 404 or a
+        // half-built pipeline
+        StartupGate startup = new StartupGate();
         registry.bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, new EventLoopHttpEngine());
+        registry.bind("readinessReport", new ReadinessReport(startup));
+        startup.attach(camel);
 
         Defaults defaults = new Defaults(defaultMaxConcurrent, defaultQueueSize, defaultQueueTimeoutSeconds,
                 defaultTimeoutSeconds);
@@ -139,7 +158,16 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("lanes", lanes);
         registry.bind("modelListing", modelListing);
         registry.bind("laneView", new LaneView(config, lanes, resilience.circuits()));
-        registry.bind("healthReport", new HealthReport(config, lanes, redis, resilience.circuits()));
+        // routes/ edits apply only once the edited file's routes all build; refusals show in /health and /metrics
+        RouteReloadFailures reloadFailures = new RouteReloadFailures();
+        if (routesReloadEnabled) {
+            camel.addService(new AllOrNothingRouteReload(routesReloadDirectory, routesReloadPattern, reloadFailures));
+        }
+        FunctionCounter.builder("caravan.route.reload.failures", reloadFailures, RouteReloadFailures::refusedTotal)
+                .description("Edits of routes/ files refused because they did not parse or build").register(meters);
+        AdminAuth adminAuth = registry.lookupByNameAndType("adminAuth", AdminAuth.class);
+        registry.bind("healthReport", new HealthReport(config, lanes, redis, resilience.circuits(), reloadFailures,
+                startup, adminAuth::admits, vertx, healthRedisTimeoutMillis));
 
         ServerScaleOut scaleOut = new ServerScaleOut();
         camel.addStartupListener(new StartupListener() {
@@ -160,6 +188,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                 if (apiKeys.authOff()) {
                     LOG.warn("No API keys are configured: AUTH IS OFF, anyone who reaches this port may use it");
                 }
+                startup.open();
             }
         });
         camel.addService(new VertxCloser(vertx, upstreams, config, scaleOut, redis));

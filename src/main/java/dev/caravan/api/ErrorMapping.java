@@ -26,7 +26,7 @@ public final class ErrorMapping {
                 return OpenAiError.overloaded("The backend is at its concurrency limit", 1);
             }
             if (t instanceof DirectConsumerNotAvailableException) {
-                return OpenAiError.overloaded("The gateway is starting or reloading; try again", 1);
+                return OpenAiError.notReady("The gateway is starting or reloading; try again");
             }
             if (t instanceof ExchangeTimedOutException) {
                 return OpenAiError.deadline("The request took longer than its deadline");

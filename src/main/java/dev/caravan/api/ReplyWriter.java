@@ -18,6 +18,7 @@ import org.apache.camel.Message;
 public final class ReplyWriter {
 
     private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
+    private static final String HEAD = "HEAD";
     private static final CharSequence OVERHEAD = HttpHeaders.createOptimized("x-caravan-overhead-ms");
     private static final CharSequence REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
 
@@ -54,6 +55,12 @@ public final class ReplyWriter {
         Buffer buffer = toBuffer(body);
         if (!response.headers().contains(HttpHeaders.CONTENT_TYPE)) {
             response.putHeader(HttpHeaders.CONTENT_TYPE, JSON);
+        }
+        if (HEAD.equals(message.getHeader(Exchange.HTTP_METHOD))) {
+            // the GET's headers without its body: Vert.x drops it on HTTP/1.1 but would send it on HTTP/2. The
+            // header, not the HttpMessage: a step may have replaced the message (one map lookup per reply)
+            response.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(buffer.length())).end();
+            return;
         }
         response.end(buffer);
     }

@@ -23,7 +23,7 @@ final class RouterErrorPages {
     static void install(Router router, ReloadingPaths reloading) {
         router.route().last()
                 .handler(ctx -> reply(ctx, reloading.isReloading(ctx.request().path())
-                        ? OpenAiError.overloaded("This endpoint is being reloaded; try again", 1)
+                        ? OpenAiError.notReady("This endpoint is being reloaded; try again")
                         : pathKnown(router, ctx.request().path())
                         ? new OpenAiError(405, "invalid_request_error", "method_not_allowed", null,
                                 "Method " + ctx.request().method() + " is not allowed on "

@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public class OpenAiError extends RuntimeException {
 
+    /** The code of {@link #notReady}. */
+    public static final String NOT_READY = "not_ready";
+
     private final int status;
     private final String type;
     private final String param;
@@ -68,6 +71,11 @@ public class OpenAiError extends RuntimeException {
 
     public static OpenAiError overloaded(String message, long retryAfterSeconds) {
         return new OpenAiError(503, "server_error", "overloaded", null, message, retryAfterSeconds, null);
+    }
+
+    /** 503 while the gateway starts or a route reloads: the request was never accepted, so it is not a dead letter. */
+    public static OpenAiError notReady(String message) {
+        return new OpenAiError(503, "server_error", NOT_READY, null, message, 1, null);
     }
 
     public static OpenAiError deadline(String message) {

@@ -35,7 +35,7 @@ public final class RedisConnection {
         return api;
     }
 
-    /** PING with a short timeout: for /health, never for a request's path. */
+    /** PING, false when it fails: for /health (which bounds the wait), never for a request's path. */
     public Future<Boolean> ping() {
         return api.ping(java.util.List.of()).map(r -> true).otherwise(false);
     }

@@ -43,11 +43,16 @@ public final class DeadLetterRecord extends AsyncProcessorSupport {
         return error.status() >= 500 && error.status() != 501;
     }
 
+    /** A 503 while the gateway starts or a route reloads: like a 4xx refusal, no work was accepted to keep. */
+    static boolean neverAccepted(OpenAiError error) {
+        return OpenAiError.NOT_READY.equals(error.code());
+    }
+
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         OpenAiError error = exchange.getProperty(ExchangeKeys.ERROR, OpenAiError.class);
         ObjectNode request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
-        if (error == null || request == null || !upstreamClass(error)
+        if (error == null || request == null || !upstreamClass(error) || neverAccepted(error)
                 || Boolean.TRUE.equals(exchange.getProperty(NO_DEAD_LETTER, Boolean.class))) {
             callback.done(true);
             return true;

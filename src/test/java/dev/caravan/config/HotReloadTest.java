@@ -205,7 +205,7 @@ class HotReloadTest {
 
         try (GatewayInstance gateway = GatewayInstance.builder()
                 .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
-                .property("camel.main.routes-reload-enabled", "true")
+                .property("gateway.routes-reload-enabled", "true")
                 .property("camel.main.routes-reload-directory", routes.toString())
                 .start()) {
             HttpResponse<String> before = get(gateway, "/");

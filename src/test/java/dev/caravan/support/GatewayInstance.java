@@ -123,7 +123,14 @@ public final class GatewayInstance implements AutoCloseable {
 
     public static final class Builder {
         private String yaml;
+        private int port;
         private final Map<String, String> properties = new LinkedHashMap<>();
+
+        /** The port to listen on (default: a free one), for a test that must call the gateway while it starts. */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
 
         /** The gateway.yaml to start with; none means no file at all (the embedded default). */
         public Builder config(String gatewayYaml) {
@@ -137,7 +144,7 @@ public final class GatewayInstance implements AutoCloseable {
         }
 
         public GatewayInstance start() {
-            int port = freePort();
+            int port = this.port > 0 ? this.port : freePort();
             try {
                 Path dir = Files.createTempDirectory("caravan-test");
                 Path config = dir.resolve("gateway.yaml");
@@ -152,7 +159,7 @@ public final class GatewayInstance implements AutoCloseable {
                 main.addOverrideProperty("gateway.config", config.toString());
                 main.addOverrideProperty("gateway.config-poll-ms", "100");
                 main.addOverrideProperty("gateway.local.token-delay-ms", "0");
-                main.addOverrideProperty("camel.main.routes-reload-enabled", "false");
+                main.addOverrideProperty("gateway.routes-reload-enabled", "false");
                 properties.forEach(main::addOverrideProperty);
                 main.start();
                 GatewayInstance instance = new GatewayInstance(main, port, config);

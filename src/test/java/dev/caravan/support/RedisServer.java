@@ -45,12 +45,44 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    private void thawQuietly() {
+        try {
+            thaw();
+        } catch (RuntimeException ignored) {
+            // not frozen, or already gone
+        }
+    }
+
     public int port() {
         return port;
     }
 
     public String url() {
         return "redis://127.0.0.1:" + port;
+    }
+
+    /** Stops the server process (SIGSTOP): it keeps its connections but answers nothing, as a stalled Redis does. */
+    public void freeze() {
+        signal("-STOP");
+    }
+
+    /** Lets a frozen server run again (SIGCONT). */
+    public void thaw() {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) {
+        try {
+            int exit = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+            if (exit != 0) {
+                throw new IllegalStateException("kill " + signal + " exited with " + exit);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private void awaitListening(Duration timeout) {
@@ -70,6 +102,7 @@ public final class RedisServer implements AutoCloseable {
 
     @Override
     public void close() {
+        thawQuietly();
         process.destroy();
         try {
             process.waitFor();
