@@ -102,7 +102,9 @@ start_gateway() {
     local port=$1 started ready model
     shift
     # shellcheck disable=SC2086
+    # MAX_CONNECTIONS: a soak of N streams holds N client connections at once, the default cap (10,000) included
     env PORT="$port" HOST=127.0.0.1 GATEWAY_CONFIG="$WORK/gateway.yaml" LOG_LEVEL=WARN ROUTES_RELOAD=false \
+        MAX_CONNECTIONS="${GATEWAY_MAX_CONNECTIONS:-100000}" \
         java $GATEWAY_JAVA_OPTS -jar "$WORK/caravan.jar" >"$WORK/gateway.log" 2>&1 &
     GATEWAY_PID=$!
     PIDS+=("$GATEWAY_PID")
