@@ -5,7 +5,10 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.caravan.openai.OpenAiError;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -63,15 +66,23 @@ public final class ServerScaleOut {
                 router.handle(request);
             }
         };
-        for (int i = 0; i < Math.max(1, instances); i++) {
-            // created from this (non-Vert.x) thread, each server gets the next event loop
-            HttpServer server = vertx.createHttpServer(options)
-                    .connectionHandler(connection -> ConnectionGuard.attach(connection, settings, openConnections))
-                    .invalidRequestHandler(HttpProtocolErrors::answer)
-                    .requestHandler(requests);
-            server.listen(port, bindHost).toCompletionStage().toCompletableFuture().join();
-            servers.add(server);
-        }
+        // one verticle instance per server: each gets an event-loop context of its own. Servers created in a loop
+        // from one non-Vert.x thread would all share that thread's sticky context (Vert.x 4.5), so one event loop
+        // would serve every connection and the other cores would idle.
+        vertx.deployVerticle(() -> new AbstractVerticle() {
+            @Override
+            public void start(Promise<Void> started) {
+                HttpServer server = vertx.createHttpServer(options)
+                        .connectionHandler(connection -> ConnectionGuard.attach(connection, settings, openConnections))
+                        .invalidRequestHandler(HttpProtocolErrors::answer)
+                        .requestHandler(requests);
+                synchronized (servers) {
+                    servers.add(server);
+                }
+                server.listen(port, bindHost).<Void>mapEmpty().onComplete(started);
+            }
+        }, new DeploymentOptions().setInstances(Math.max(1, instances))).toCompletionStage().toCompletableFuture()
+                .join();
         camelServer.close().toCompletionStage().toCompletableFuture().join();
         LOG.info("HTTP server on {} event loops; header/body/idle timeouts {}/{}/{} ms, at most {} connections",
                 servers.size(), settings.headerTimeoutMs(), settings.bodyTimeoutMs(), settings.idleTimeoutMs(),
@@ -84,7 +95,9 @@ public final class ServerScaleOut {
     }
 
     public void stop() {
-        servers.forEach(HttpServer::close);
-        servers.clear();
+        synchronized (servers) {
+            servers.forEach(HttpServer::close);
+            servers.clear();
+        }
     }
 }
