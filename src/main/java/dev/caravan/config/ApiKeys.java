@@ -67,6 +67,8 @@ public final class ApiKeys {
         this.envKeys = parseJson(apiKeysJson);
         this.adminDigest = adminKey == null || adminKey.isBlank() ? null : sha256(adminKey.trim());
         apply(config.config().keys());
+        // with API_KEYS_JSON in force, a gateway.yaml edit that drops the file's keys leaves auth on
+        config.keysOutsideTheFile(!envKeys.isEmpty());
         if (!byDigest.isEmpty()) {
             LOG.info("API keys in force: {}", describe(byDigest));
         }

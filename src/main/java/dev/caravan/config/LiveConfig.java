@@ -29,6 +29,8 @@ public final class LiveConfig {
     /** Whether the configuration in force came from the file (not the built-in default). */
     private boolean fromFile;
     private long timerId = -1;
+    /** API_KEYS_JSON holds keys: an edit without keys in the file does not turn auth off, so it is no threat. */
+    private volatile boolean keysOutsideTheFile;
 
     public LiveConfig(GatewayConfigLoader loader) {
         this.loader = loader;
@@ -46,6 +48,11 @@ public final class LiveConfig {
 
     public GatewayConfig config() {
         return catalog.config();
+    }
+
+    /** Whether keys from outside gateway.yaml (API_KEYS_JSON) are in force, whatever the file holds. */
+    public void keysOutsideTheFile(boolean present) {
+        keysOutsideTheFile = present;
     }
 
     /** Called with every configuration that replaces the one in force. */
@@ -97,7 +104,7 @@ public final class LiveConfig {
             LOG.error("Configuration change refused, the previous configuration stays in force: {}", e.toString());
             return false;
         }
-        if (next.config().keys().isEmpty() && !catalog.config().keys().isEmpty()) {
+        if (next.config().keys().isEmpty() && !catalog.config().keys().isEmpty() && !keysOutsideTheFile) {
             LOG.warn("Configuration change refused: {} holds no API key, which would turn auth off; the last good "
                     + "configuration stays in force (restart the gateway to run without keys)", loader.file());
             return false;

@@ -95,6 +95,25 @@ class FailClosedConfigTest {
     }
 
     @Test
+    void withKeysInApiKeysJsonAnEditDroppingTheFilesKeysApplies() throws Exception {
+        try (GatewayInstance gateway = GatewayInstance.builder().config(WITH_KEY)
+                .property("gateway.api-keys-json", "[{\"key\":\"sk-from-env\",\"name\":\"env\"}]").start()) {
+            guarded(gateway);
+            gateway.writeConfig("""
+                    backends:
+                      local: {type: local}
+                    models:
+                      caravan-echo: {backend: local}
+                    """);
+            // auth stays on through API_KEYS_JSON, so the edit is no threat: the file's key goes, the env key stays
+            HotReloadTest.awaitValue("the file's key to be dropped", () -> Calls.chat(gateway, "caravan-echo",
+                    "Authorization", "Bearer sk-fail-closed").statusCode(), status -> status == 401, DEADLINE);
+            assertEquals(200, Calls.chat(gateway, "caravan-echo", "Authorization", "Bearer sk-from-env").statusCode());
+            assertEquals(401, Calls.chat(gateway, "caravan-echo").statusCode());
+        }
+    }
+
+    @Test
     void withoutKeysAndWithoutHostTheGatewayListensOnLoopbackOnly() throws Exception {
         try (GatewayInstance open = GatewayInstance.builder().property("camel.server.host", "auto").start()) {
             assertEquals(200, Calls.chat(open, "caravan-echo").statusCode(), "127.0.0.1 serves");
