@@ -1,7 +1,6 @@
 package dev.caravan.api;
 
 import java.util.Map;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -14,8 +13,8 @@ import dev.caravan.lane.LaneRegistry;
 import dev.caravan.openai.Json;
 import dev.caravan.resilience.CircuitBreakers;
 import dev.caravan.state.RedisConnection;
+import dev.caravan.state.RedisTimeout;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
@@ -70,13 +69,7 @@ public final class HealthReport extends AsyncProcessorSupport {
         if (redis == null) {
             return Future.succeededFuture(null);
         }
-        Promise<Boolean> result = Promise.promise();
-        long timer = vertx.setTimer(redisTimeoutMillis, id -> result.tryFail(new TimeoutException()));
-        redis.ping().onComplete(ar -> {
-            vertx.cancelTimer(timer);
-            result.tryComplete(ar.succeeded() && Boolean.TRUE.equals(ar.result()));
-        });
-        return result.future().otherwise(false);
+        return RedisTimeout.bound(vertx, redis.ping(), redisTimeoutMillis, "PING").otherwise(false);
     }
 
     private ObjectNode report(Boolean redisUp, boolean details) {

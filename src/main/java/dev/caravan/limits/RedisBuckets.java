@@ -1,24 +1,16 @@
 package dev.caravan.limits;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeoutException;
 
+import dev.caravan.state.LuaScript;
 import dev.caravan.state.RedisConnection;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Response;
-import io.vertx.redis.client.impl.types.ErrorType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisBuckets implements BucketStore {
 
-    static final String SCRIPT_RESOURCE = "/lua/token-buckets.lua";
+    private static final LuaScript SCRIPT = LuaScript.load("token-buckets");
     private static final String PREFIX = "caravan:rl:";
     private static final Logger LOG = LoggerFactory.getLogger(RedisBuckets.class);
 
@@ -46,8 +38,6 @@ public final class RedisBuckets implements BucketStore {
     private final Vertx vertx;
     private final long timeoutMillis;
     private final long leaseMillis;
-    private final String script;
-    private final String sha;
     /** The holds in flight on this instance, by key id, to renew: a few per key, so one script run per key. */
     private final Map<String, Held> held = new ConcurrentHashMap<>();
     private long renewTimer = -1;
@@ -57,8 +47,6 @@ public final class RedisBuckets implements BucketStore {
         this.vertx = vertx;
         this.timeoutMillis = timeoutMillis;
         this.leaseMillis = Math.max(1000, leaseMillis);
-        this.script = loadScript();
-        this.sha = sha1(script);
     }
 
     /** Starts renewing the leases of this instance's holds. */
@@ -148,12 +136,7 @@ public final class RedisBuckets implements BucketStore {
     private static final String RENEW = "2";
 
     private Future<Response> run(Limits limits, long tokens, String mode, List<String> extra) {
-        List<String> args = new ArrayList<>(12 + extra.size());
-        args.add(sha);
-        args.add("3");
-        args.add(requestKey(limits.id()));
-        args.add(tokenKey(limits.id()));
-        args.add(holdsKey(limits.id()));
+        List<String> args = new ArrayList<>(8 + extra.size());
         args.add(Long.toString(limits.limitsRequests() ? limits.requestCapacity() : 0));
         args.add(Long.toString(limits.requestsPerMin()));
         args.add(Long.toString(limits.limitsTokens() ? limits.tokenCapacity() : 0));
@@ -162,25 +145,8 @@ public final class RedisBuckets implements BucketStore {
         args.add(mode);
         args.add(Long.toString(leaseMillis));
         args.addAll(extra);
-        Promise<Response> result = Promise.promise();
-        long timer = vertx.setTimer(timeoutMillis, id -> result.tryFail(new TimeoutException(
-                "Redis did not answer within " + timeoutMillis + " ms")));
-        redis.api().evalsha(args).recover(failure -> {
-            if (failure instanceof ErrorType error && error.is("NOSCRIPT")) {
-                List<String> withScript = new ArrayList<>(args);
-                withScript.set(0, script);
-                return redis.api().eval(withScript);
-            }
-            return Future.failedFuture(failure);
-        }).onComplete(ar -> {
-            vertx.cancelTimer(timer);
-            if (ar.succeeded()) {
-                result.tryComplete(ar.result());
-            } else {
-                result.tryFail(ar.cause());
-            }
-        });
-        return result.future();
+        return SCRIPT.run(redis, vertx, timeoutMillis,
+                List.of(requestKey(limits.id()), tokenKey(limits.id()), holdsKey(limits.id())), args);
     }
 
     /** The holds of one key in flight on this instance. */
@@ -190,26 +156,6 @@ public final class RedisBuckets implements BucketStore {
 
         Held(Limits limits) {
             this.limits = limits;
-        }
-    }
-
-    private static String loadScript() {
-        try (InputStream in = RedisBuckets.class.getResourceAsStream(SCRIPT_RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException(SCRIPT_RESOURCE + " is missing from the classpath");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException(SCRIPT_RESOURCE + " cannot be read", e);
-        }
-    }
-
-    private static String sha1(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
-                    .digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-1 is missing from this JVM", e);
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.caravan.tasks;
+package dev.caravan.state;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,21 +8,18 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.TimeoutException;
 
-import dev.caravan.state.RedisConnection;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.types.ErrorType;
 
 /**
- * One of the lua/tasks-*.lua scripts: run with EVALSHA, and with EVAL (which also loads it) when the server does
+ * One of the lua/*.lua scripts (task queue, DLQ, token buckets): run with EVALSHA, and with EVAL (which also loads it) when the server does
  * not know it yet. Each run is one atomic step in Redis and is bounded by a timeout, so a Redis that does not
  * answer fails the future instead of leaving a task step waiting.
  */
-final class LuaScript {
+public final class LuaScript {
 
     private final String source;
     private final String sha;
@@ -34,7 +31,7 @@ final class LuaScript {
         this.sha = sha1(source);
     }
 
-    static LuaScript load(String name) {
+    public static LuaScript load(String name) {
         String resource = "/lua/" + name + ".lua";
         try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
             if (in == null) {
@@ -46,13 +43,13 @@ final class LuaScript {
         }
     }
 
-    Future<Response> run(RedisConnection redis, Vertx vertx, long timeoutMillis, List<String> keys, List<String> args) {
+    public Future<Response> run(RedisConnection redis, Vertx vertx, long timeoutMillis, List<String> keys, List<String> args) {
         List<String> call = new ArrayList<>(2 + keys.size() + args.size());
         call.add(sha);
         call.add(Integer.toString(keys.size()));
         call.addAll(keys);
         call.addAll(args);
-        return bounded(vertx, redis.api().evalsha(call).recover(failure -> {
+        return RedisTimeout.bound(vertx, redis.api().evalsha(call).recover(failure -> {
             if (failure instanceof ErrorType error && error.is("NOSCRIPT")) {
                 List<String> withSource = new ArrayList<>(call);
                 withSource.set(0, source);
@@ -60,22 +57,6 @@ final class LuaScript {
             }
             return Future.failedFuture(failure);
         }), timeoutMillis, name);
-    }
-
-    /** The future, failed with a TimeoutException when it did not complete within the time. */
-    static <T> Future<T> bounded(Vertx vertx, Future<T> future, long timeoutMillis, String what) {
-        Promise<T> result = Promise.promise();
-        long timer = vertx.setTimer(timeoutMillis, id -> result.tryFail(new TimeoutException(
-                "Redis did not answer " + what + " within " + timeoutMillis + " ms")));
-        future.onComplete(ar -> {
-            vertx.cancelTimer(timer);
-            if (ar.succeeded()) {
-                result.tryComplete(ar.result());
-            } else {
-                result.tryFail(ar.cause());
-            }
-        });
-        return result.future();
     }
 
     private static String sha1(String text) {

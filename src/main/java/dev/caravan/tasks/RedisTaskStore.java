@@ -8,7 +8,9 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
+import dev.caravan.state.LuaScript;
 import dev.caravan.state.RedisConnection;
+import dev.caravan.state.RedisTimeout;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Response;
@@ -74,7 +76,7 @@ final class RedisTaskStore implements TaskStore {
 
     @Override
     public Future<TaskState> find(String id) {
-        return LuaScript.bounded(vertx, redis.api().hmget(List.of(taskPrefix + id, "task", "status", "attempts",
+        return RedisTimeout.bound(vertx, redis.api().hmget(List.of(taskPrefix + id, "task", "status", "attempts",
                         "result", "error")), timeoutMillis, "HMGET").map(fields -> {
                     if (fields == null || fields.get(0) == null) {
                         return null;
