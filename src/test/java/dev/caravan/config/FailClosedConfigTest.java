@@ -10,6 +10,7 @@ import java.time.Duration;
 
 import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.LogCapture;
 import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,11 +37,11 @@ class FailClosedConfigTest {
               - {key: sk-fail-closed, name: guarded}
             """;
 
-    HotReloadTest.LogCapture logs;
+    LogCapture logs;
 
     @BeforeEach
     void captureLogs() {
-        logs = HotReloadTest.LogCapture.install();
+        logs = LogCapture.install();
     }
 
     @AfterEach

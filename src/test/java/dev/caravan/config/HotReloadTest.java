@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -20,12 +19,8 @@ import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.openai.Json;
 import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.LogCapture;
 import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -125,9 +120,9 @@ class HotReloadTest {
             gateway.writeConfig(config(emulator.baseUrl(), 1, "a").replace("max-concurrent: 1",
                     "max-concurrent: 1\n    max-concurency: 4"));
             awaitValue("a log line refusing the broken gateway.yaml",
-                    () -> logs.find(e -> e.level.isMoreSpecificThan(Level.WARN)
-                            && e.message.contains(gateway.configFile().toString())
-                            && e.message.contains("max-concurency")),
+                    () -> logs.find(e -> e.level().isMoreSpecificThan(Level.WARN)
+                            && e.message().contains(gateway.configFile().toString())
+                            && e.message().contains("max-concurency")),
                     m -> m != null, RELOAD_DEADLINE);
             // the previous configuration stays in force: b keeps answering, over many reload polls (100 ms each)
             long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
@@ -236,12 +231,12 @@ class HotReloadTest {
             // 2. a route file that does not parse is refused; the last good routes keep answering
             String broken = edited.replace("\"name\":\"caravan-edited\"", "\"name\":\"caravan-broken\"")
                     + "\n- route:\n    id: broken\n   from: [unclosed\n";
-            int refusalsBefore = logs.count(e -> e.message.contains("10-api.camel.yaml")
-                    && e.level.isMoreSpecificThan(Level.WARN));
+            int refusalsBefore = logs.count(e -> e.message().contains("10-api.camel.yaml")
+                    && e.level().isMoreSpecificThan(Level.WARN));
             Files.writeString(api, broken);
             awaitValue("a WARN refusing the broken 10-api.camel.yaml",
-                    () -> logs.count(e -> e.message.contains("10-api.camel.yaml")
-                            && e.level.isMoreSpecificThan(Level.WARN)),
+                    () -> logs.count(e -> e.message().contains("10-api.camel.yaml")
+                            && e.level().isMoreSpecificThan(Level.WARN)),
                     n -> n > refusalsBefore, Duration.ofSeconds(15));
             HttpResponse<String> still = get(gateway, "/");
             assertEquals(200, still.statusCode(), still.body());
@@ -286,56 +281,4 @@ class HotReloadTest {
     }
 
     // -- log capture -------------------------------------------------------------------------------------------
-
-    record Captured(String logger, Level level, String message) {
-    }
-
-    /** A log4j appender on the root logger that keeps events for the test to wait on. */
-    static final class LogCapture extends AbstractAppender implements AutoCloseable {
-
-        private final List<Captured> events = new CopyOnWriteArrayList<>();
-
-        private LogCapture() {
-            super("hot-reload-test-" + System.nanoTime(), null, null, true, Property.EMPTY_ARRAY);
-        }
-
-        static LogCapture install() {
-            LogCapture capture = new LogCapture();
-            capture.start();
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().addAppender(capture, Level.INFO, null);
-            context.updateLoggers();
-            return capture;
-        }
-
-        @Override
-        public void append(LogEvent event) {
-            String message = event.getMessage() == null ? "" : event.getMessage().getFormattedMessage();
-            if (event.getThrown() != null) {
-                message = message + " " + event.getThrown();
-            }
-            events.add(new Captured(event.getLoggerName(), event.getLevel(), message));
-        }
-
-        String find(Predicate<Captured> test) {
-            for (Captured e : events) {
-                if (test.test(e)) {
-                    return e.message;
-                }
-            }
-            return null;
-        }
-
-        int count(Predicate<Captured> test) {
-            return (int) events.stream().filter(test).count();
-        }
-
-        @Override
-        public void close() {
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().removeAppender(getName());
-            context.updateLoggers();
-            stop();
-        }
-    }
 }

@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.openai.Json;
 import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.LogCapture;
 import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,11 +46,11 @@ class RouteReloadTest {
 
     @TempDir
     Path tmp;
-    HotReloadTest.LogCapture logs;
+    LogCapture logs;
 
     @BeforeEach
     void captureLogs() {
-        logs = HotReloadTest.LogCapture.install();
+        logs = LogCapture.install();
     }
 
     @AfterEach

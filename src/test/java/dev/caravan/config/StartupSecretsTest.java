@@ -1,16 +1,10 @@
 package dev.caravan.config;
 
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.LogCapture;
 import dev.caravan.support.RedisServer;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,7 +30,7 @@ class StartupSecretsTest {
         List<String> lines = new java.util.ArrayList<>();
         try (RedisServer redis = RedisServer.start(REDIS_PASSWORD)) {
             String redisUrl = "redis://:" + REDIS_PASSWORD + "@127.0.0.1:" + redis.port();
-            try (LogCapture log = LogCapture.attach();
+            try (LogCapture log = LogCapture.install();
                  GatewayInstance gateway = GatewayInstance.builder().config("""
                                  backends:
                                    up: {type: openai, url: "http://127.0.0.1:9", api-key: %s}
@@ -128,44 +122,6 @@ class StartupSecretsTest {
         assertTrue(text.contains("gateway.admin-api-key = xxxxxx"), "the summary masks the admin key: " + text);
         for (String secret : List.of(JSON_KEY, ADMIN_KEY, FILE_KEY, BACKEND_KEY, REDIS_PASSWORD, "\"key\":\"")) {
             assertFalse(text.contains(secret), "the console shows " + secret + ":\n" + text);
-        }
-    }
-
-    /** Every event of every logger at INFO and above, as formatted text, while open. */
-    static final class LogCapture extends AbstractAppender implements AutoCloseable {
-
-        private final ConcurrentLinkedQueue<String> lines = new ConcurrentLinkedQueue<>();
-
-        private LogCapture() {
-            super("startup-secrets-capture", null, null, true, Property.EMPTY_ARRAY);
-        }
-
-        static LogCapture attach() {
-            LogCapture capture = new LogCapture();
-            capture.start();
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            // every logger of the configuration is additive: the root's appenders see all their events
-            context.getConfiguration().getRootLogger().addAppender(capture, Level.INFO, null);
-            context.updateLoggers();
-            return capture;
-        }
-
-        @Override
-        public void append(LogEvent event) {
-            lines.add(event.getLoggerName() + " " + event.getMessage().getFormattedMessage()
-                    + (event.getThrown() == null ? "" : " " + event.getThrown()));
-        }
-
-        List<String> lines() {
-            return List.copyOf(lines);
-        }
-
-        @Override
-        public void close() {
-            LoggerContext context = (LoggerContext) LogManager.getContext(false);
-            context.getConfiguration().getRootLogger().removeAppender(getName());
-            context.updateLoggers();
-            stop();
         }
     }
 }

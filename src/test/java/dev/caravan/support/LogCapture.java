@@ -1,0 +1,75 @@
+package dev.caravan.support;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Property;
+
+/**
+ * A log4j appender on the root logger that keeps every event at INFO and above while open, for a test to wait on
+ * (a WARN it expects) or to search (a secret that must not appear). Every logger is additive, so the root's
+ * appenders see all events of the gateways this JVM runs.
+ */
+public final class LogCapture extends AbstractAppender implements AutoCloseable {
+
+    /** One event: its logger, level and formatted message (with the exception's text, if any). */
+    public record Captured(String logger, Level level, String message) {
+    }
+
+    private final List<Captured> events = new CopyOnWriteArrayList<>();
+
+    private LogCapture() {
+        super("test-log-capture-" + System.nanoTime(), null, null, true, Property.EMPTY_ARRAY);
+    }
+
+    public static LogCapture install() {
+        LogCapture capture = new LogCapture();
+        capture.start();
+        LoggerContext context = (LoggerContext) LogManager.getContext(false);
+        context.getConfiguration().getRootLogger().addAppender(capture, Level.INFO, null);
+        context.updateLoggers();
+        return capture;
+    }
+
+    @Override
+    public void append(LogEvent event) {
+        String message = event.getMessage() == null ? "" : event.getMessage().getFormattedMessage();
+        if (event.getThrown() != null) {
+            message = message + " " + event.getThrown();
+        }
+        events.add(new Captured(event.getLoggerName(), event.getLevel(), message));
+    }
+
+    /** The message of the first event that passes the test, or null. */
+    public String find(Predicate<Captured> test) {
+        for (Captured e : events) {
+            if (test.test(e)) {
+                return e.message();
+            }
+        }
+        return null;
+    }
+
+    public int count(Predicate<Captured> test) {
+        return (int) events.stream().filter(test).count();
+    }
+
+    /** Every event so far as "logger message". */
+    public List<String> lines() {
+        return events.stream().map(e -> e.logger() + " " + e.message()).toList();
+    }
+
+    @Override
+    public void close() {
+        LoggerContext context = (LoggerContext) LogManager.getContext(false);
+        context.getConfiguration().getRootLogger().removeAppender(getName());
+        context.updateLoggers();
+        stop();
+    }
+}
