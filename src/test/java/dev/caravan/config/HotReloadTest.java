@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.openai.Json;
+import dev.caravan.support.Await;
 import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.LogCapture;
@@ -63,25 +64,8 @@ class HotReloadTest {
         return gateway.send(HttpRequest.newBuilder(gateway.uri(path)).timeout(TIMEOUT).GET().build());
     }
 
-    /** Polls until the condition holds on the latest value; fails with that value when the deadline passes. */
     static <T> T awaitValue(String what, Supplier<T> poll, Predicate<T> done, Duration deadline) {
-        long end = System.nanoTime() + deadline.toNanos();
-        T last = poll.get();
-        while (!done.test(last)) {
-            if (System.nanoTime() - end > 0) {
-                fail(what + " within " + deadline + "; last seen: " + describe(last));
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
-            last = poll.get();
-        }
-        return last;
-    }
-
-    static String describe(Object value) {
-        if (value instanceof HttpResponse<?> r) {
-            return r.statusCode() + " " + r.body();
-        }
-        return String.valueOf(value);
+        return Await.value(what, poll, done, deadline);
     }
 
     // -- gateway.yaml ------------------------------------------------------------------------------------------
@@ -276,7 +260,7 @@ class HotReloadTest {
             }
             java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
         }
-        fail("the edited route did not take effect within 15 s; last: " + describe(last));
+        fail("the edited route did not take effect within 15 s; last: " + Await.describe(last));
         return null;
     }
 

@@ -1,12 +1,14 @@
 package dev.caravan.tasks;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.openai.Json;
+import dev.caravan.support.Await;
 import dev.caravan.support.EmulatedGateway;
 import dev.caravan.support.RawHttp;
 import org.junit.jupiter.api.Test;
@@ -93,10 +95,20 @@ class DeadLetterChannelTest {
         assertTrue(events.get(events.size() - 1).contains("\"error\""), response.body);
         assertFalse(response.body.contains("[DONE]"), response.body);
 
-        JsonNode dlq = Json.MAPPER.readTree(env.gateway().get("/tasks/dlq").body());
+        // the error event reaches the client before the DLQ entry is written
+        JsonNode dlq = Await.value("the cut stream in the DLQ", DeadLetterChannelTest::dlq,
+                list -> list.get("data").size() > 0, Duration.ofSeconds(5));
         JsonNode entry = dlq.get("data").get(0);
         assertEquals("stream-cut", entry.get("model").asText(), dlq.toString());
         assertTrue(entry.at("/request/stream").asBoolean(), dlq.toString());
+    }
+
+    private static JsonNode dlq() {
+        try {
+            return Json.MAPPER.readTree(env.gateway().get("/tasks/dlq").body());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static int dlqSize() throws Exception {
