@@ -41,6 +41,7 @@ import io.vertx.core.net.impl.ConnectionBase;
 final class ConnectionGuard extends ChannelDuplexHandler {
 
     private static final String NAME = "caravan-connection-guard";
+    private static final String REQUEST_ID = "x-request-id";
 
     private final EdgeSettings settings;
     private final boolean refused;
@@ -210,7 +211,8 @@ final class ConnectionGuard extends ChannelDuplexHandler {
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                 .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
-                .set(HttpHeaderNames.CONNECTION, "close");
+                .set(HttpHeaderNames.CONNECTION, "close")
+                .set(REQUEST_ID, RequestIds.generate()); // every reply carries one, these too
         if (error.retryAfterSeconds() > 0) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, error.retryAfterSeconds());
         }

@@ -91,6 +91,7 @@ class ConnectionLimitsTest {
             RawHttp.Response response = http.readAll();
             assertEquals(408, response.status, response.body);
             assertError(response.body, "request_timeout");
+            assertTrue(response.headers.get("x-request-id").startsWith("req_"), "every reply carries x-request-id");
             assertTrue(http.closedWithin(LONG_ENOUGH));
             dribbler.join();
         }
