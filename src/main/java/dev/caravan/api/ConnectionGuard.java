@@ -3,6 +3,7 @@ package dev.caravan.api;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.caravan.exchange.RequestIds;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import io.netty.buffer.ByteBuf;

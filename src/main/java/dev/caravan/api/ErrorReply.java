@@ -1,6 +1,10 @@
 package dev.caravan.api;
 
+import dev.caravan.exchange.ErrorMapping;
+import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.exchange.ReplyHeaders;
 import dev.caravan.openai.OpenAiError;
+import dev.caravan.stream.StreamErrors;
 import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;

@@ -3,10 +3,11 @@ package dev.caravan.api;
 import java.util.List;
 import java.util.Map;
 
+import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.stream.ClientConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import dev.caravan.stream.ClientConnection;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.Message;

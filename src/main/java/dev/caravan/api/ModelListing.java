@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -14,8 +13,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.backend.Adapters;
 import dev.caravan.config.BackendConfig;
 import dev.caravan.config.KeyConfig;
+import dev.caravan.config.ListedModels;
 import dev.caravan.config.LiveConfig;
 import dev.caravan.config.ModelCatalog;
+import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Utf8;
@@ -32,17 +33,15 @@ import org.apache.camel.support.AsyncProcessorSupport;
 public final class ModelListing extends AsyncProcessorSupport {
 
     private static final long CACHE_MILLIS = 60_000;
-    /** Upstream-listed ids remembered for {@link #isListed}: enough for any real catalogue, bounded for metrics. */
-    static final int MAX_LISTED = 1000;
-
     private final LiveConfig config;
     private final Adapters adapters;
     private final Map<String, Cached> upstreamLists = new ConcurrentHashMap<>();
-    private final Set<String> listed = ConcurrentHashMap.newKeySet();
+    private final ListedModels listed;
 
-    public ModelListing(LiveConfig config, Adapters adapters) {
+    public ModelListing(LiveConfig config, Adapters adapters, ListedModels listed) {
         this.config = config;
         this.adapters = adapters;
+        this.listed = listed;
     }
 
     @Override
@@ -100,29 +99,11 @@ public final class ModelListing extends AsyncProcessorSupport {
                 synchronized (models) {
                     names.forEach(name -> models.putIfAbsent(prefix.getKey() + name, backendName));
                 }
-                remember(prefix.getKey(), names);
+                listed.remember(prefix.getKey(), names);
                 return null;
             }));
         }
         return Future.join(lookups).transform(ar -> Future.succeededFuture(models));
-    }
-
-    /**
-     * Did an upstream list this id (under its prefix) when /v1/models last asked it? At most {@link #MAX_LISTED} ids
-     * are remembered, so what depends on it (metric labels) stays bounded whatever ids clients invent. The gateway
-     * never asks an upstream on its own for this: the lists come with the /v1/models calls clients make.
-     */
-    public boolean isListed(String model) {
-        return listed.contains(model);
-    }
-
-    private void remember(String prefix, List<String> names) {
-        for (String name : names) {
-            if (listed.size() >= MAX_LISTED) {
-                return;
-            }
-            listed.add(prefix + name);
-        }
     }
 
     private Future<List<String>> upstreamModels(String backendName, BackendConfig backend) {

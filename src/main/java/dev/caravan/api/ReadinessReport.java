@@ -1,5 +1,6 @@
 package dev.caravan.api;
 
+import dev.caravan.exchange.ReplyHeaders;
 import dev.caravan.openai.Json;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;

@@ -1,9 +1,12 @@
 package dev.caravan.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.exchange.ErrorMapping;
+import dev.caravan.exchange.ReplyHeaders;
+import dev.caravan.exchange.RequestIds;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
-import io.vertx.core.MultiMap;
+import dev.caravan.stream.StreamErrors;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -19,7 +22,6 @@ public final class ReplyWriter {
 
     private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
     private static final String HEAD = "HEAD";
-    private static final CharSequence OVERHEAD = HttpHeaders.createOptimized("x-caravan-overhead-ms");
     private static final CharSequence REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
 
     private ReplyWriter() {
@@ -85,19 +87,7 @@ public final class ReplyWriter {
 
     /** Adds the gateway's reply headers and the time the gateway itself spent on the request. */
     public static void addReplyHeaders(HttpServerResponse response, Exchange exchange) {
-        MultiMap headers = exchange.getProperty(ExchangeKeys.REPLY_HEADERS, MultiMap.class);
-        if (headers != null) {
-            response.headers().addAll(headers);
-        }
-        if (!response.headers().contains(REQUEST_ID)) {
-            // routes outside the model pipeline (health, models, metrics, tasks) never ran its request-id hook
-            response.putHeader(REQUEST_ID, RequestIds.accept(exchange.getMessage().getHeader("x-request-id",
-                    String.class)));
-        }
-        Long received = exchange.getProperty(ExchangeKeys.RECEIVED_NANOS, Long.class);
-        if (received != null) {
-            response.putHeader(OVERHEAD, GatewayTime.overheadMillis(exchange, received));
-        }
+        ReplyHeaders.writeTo(response, exchange);
     }
 
     private static Buffer toBuffer(Object body) {

@@ -4,7 +4,7 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.config.BackendConfig;
-import dev.caravan.stream.ChunkSink;
+import dev.caravan.openai.ChunkSink;
 import io.vertx.core.Future;
 
 /**

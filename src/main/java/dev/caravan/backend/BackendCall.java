@@ -3,9 +3,11 @@ package dev.caravan.backend;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.api.ExchangeKeys;
-import dev.caravan.api.GatewayTime;
 import dev.caravan.config.ModelRoute;
+import dev.caravan.exchange.Cancellation;
+import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.exchange.GatewayTime;
+import dev.caravan.openai.ChunkSink;
 import dev.caravan.openai.LegacyCompletions;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;
@@ -15,8 +17,6 @@ import dev.caravan.openai.Usage;
 import dev.caravan.resilience.CircuitBreakers;
 import dev.caravan.resilience.Failures;
 import dev.caravan.resilience.RetryPolicy;
-import dev.caravan.stream.Cancellation;
-import dev.caravan.stream.ChunkSink;
 import dev.caravan.stream.ClientConnection;
 import dev.caravan.stream.StreamRelay;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -52,9 +52,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class BackendCall extends AsyncProcessorSupport {
 
-    /** Exchange property: true when the client disconnected before its reply ended. */
-    public static final String CLIENT_GONE = "CaravanClientGone";
-
     private static final Logger LOG = LoggerFactory.getLogger(BackendCall.class);
 
     private final Adapters adapters;
@@ -74,7 +71,7 @@ public final class BackendCall extends AsyncProcessorSupport {
         try {
             Request request = new Request(exchange, adapters);
             Future<Void> outcome = attempt(request, 1).andThen(ar -> {
-                if (ar.failed() && exchange.getProperty(CLIENT_GONE) == null) {
+                if (ar.failed() && exchange.getProperty(ExchangeKeys.CLIENT_GONE) == null) {
                     exchange.setException(ar.cause()); // nobody listens to a client that left: no error to report
                 }
             });
@@ -104,7 +101,7 @@ public final class BackendCall extends AsyncProcessorSupport {
         if (r.whole != null) {
             r.whole.onCancel(reason -> {
                 if (ClientConnection.isClientGone(reason)) {
-                    r.exchange.setProperty(CLIENT_GONE, true);
+                    r.exchange.setProperty(ExchangeKeys.CLIENT_GONE, true);
                 }
                 cancellation.cancel(reason);
             });
@@ -163,7 +160,7 @@ public final class BackendCall extends AsyncProcessorSupport {
         return r.adapter.stream(call, sink).andThen(ar -> {
             if (ar.succeeded()) {
                 relay.finish();
-            } else if (relay.opened() && r.exchange.getProperty(CLIENT_GONE) == null) {
+            } else if (relay.opened() && r.exchange.getProperty(ExchangeKeys.CLIENT_GONE) == null) {
                 relay.fail(UpstreamErrors.ofFailure(failure(call, ar.cause()))); // mid-stream: an error event, no [DONE]
             }
             r.exchange.setProperty(ExchangeKeys.USAGE, relay.usage());
@@ -216,7 +213,7 @@ public final class BackendCall extends AsyncProcessorSupport {
             r.whole.onCancel(reason -> {
                 if (vertx.cancelTimer(timer)) {
                     if (ClientConnection.isClientGone(reason)) {
-                        r.exchange.setProperty(CLIENT_GONE, true);
+                        r.exchange.setProperty(ExchangeKeys.CLIENT_GONE, true);
                     }
                     waited.tryFail(reason);
                 }

@@ -3,8 +3,8 @@ package dev.caravan.backend;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.config.BackendConfig;
 import dev.caravan.config.ModelRoute;
+import dev.caravan.exchange.Cancellation;
 import dev.caravan.openai.Operation;
-import dev.caravan.stream.Cancellation;
 
 /**
  * One call to an upstream: the client's OpenAI request (already validated; never modified by an adapter), where

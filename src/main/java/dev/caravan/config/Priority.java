@@ -1,4 +1,4 @@
-package dev.caravan.lane;
+package dev.caravan.config;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package dev.caravan.stream;
+package dev.caravan.exchange;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.caravan.api;
+package dev.caravan.exchange;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.openai.OpenAiError;

@@ -1,4 +1,4 @@
-package dev.caravan.api;
+package dev.caravan.exchange;
 
 /** Names of the exchange properties the gateway's own steps share. Routes may read them as exchangeProperty. */
 public final class ExchangeKeys {
@@ -17,6 +17,8 @@ public final class ExchangeKeys {
     public static final String REPLY_HEADERS = "CaravanReplyHeaders";
     /** The request id (x-request-id accepted or generated). */
     public static final String REQUEST_ID = "CaravanRequestId";
+    /** True when the client disconnected before its reply ended (set by the backend call). */
+    public static final String CLIENT_GONE = "CaravanClientGone";
     /** The parsed request body (a Jackson ObjectNode). */
     public static final String REQUEST = "CaravanRequest";
     /** What the client asked for: chat, completion or embeddings (an Operation). */

@@ -1,4 +1,4 @@
-package dev.caravan.api;
+package dev.caravan.exchange;
 
 import org.apache.camel.Exchange;
 

@@ -1,4 +1,4 @@
-package dev.caravan.api;
+package dev.caravan.exchange;
 
 import java.util.concurrent.ThreadLocalRandom;
 

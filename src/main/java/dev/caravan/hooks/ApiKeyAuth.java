@@ -1,9 +1,9 @@
 package dev.caravan.hooks;
 
-import dev.caravan.api.ExchangeKeys;
 import dev.caravan.config.ApiKeys;
 import dev.caravan.config.KeyConfig;
-import dev.caravan.lane.Priority;
+import dev.caravan.config.Priority;
+import dev.caravan.exchange.ExchangeKeys;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.slf4j.Logger;

@@ -1,8 +1,8 @@
 package dev.caravan.hooks;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.api.ExchangeKeys;
 import dev.caravan.config.KeyConfig;
+import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.openai.OpenAiError;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;

@@ -1,10 +1,10 @@
 package dev.caravan.hooks;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.api.ExchangeKeys;
-import dev.caravan.api.ReplyHeaders;
 import dev.caravan.config.LiveConfig;
 import dev.caravan.config.ModelRoute;
+import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.exchange.ReplyHeaders;
 import dev.caravan.openai.OpenAiError;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;

@@ -1,7 +1,7 @@
 package dev.caravan.hooks;
 
-import dev.caravan.api.ReplyHeaders;
 import dev.caravan.config.KeyHeaders;
+import dev.caravan.exchange.ReplyHeaders;
 import dev.caravan.openai.OpenAiError;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;

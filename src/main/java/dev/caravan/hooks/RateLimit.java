@@ -1,11 +1,11 @@
 package dev.caravan.hooks;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.api.ExchangeKeys;
-import dev.caravan.api.ReplyHeaders;
 import dev.caravan.config.ApiKeys;
 import dev.caravan.config.KeyConfig;
 import dev.caravan.config.LiveConfig;
+import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.exchange.ReplyHeaders;
 import dev.caravan.limits.Admission;
 import dev.caravan.limits.BucketStore;
 import dev.caravan.limits.KeyLimits;

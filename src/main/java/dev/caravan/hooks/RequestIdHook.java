@@ -1,8 +1,8 @@
 package dev.caravan.hooks;
 
-import dev.caravan.api.ExchangeKeys;
-import dev.caravan.api.ReplyHeaders;
-import dev.caravan.api.RequestIds;
+import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.exchange.ReplyHeaders;
+import dev.caravan.exchange.RequestIds;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 

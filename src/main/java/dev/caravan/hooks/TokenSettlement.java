@@ -1,7 +1,6 @@
 package dev.caravan.hooks;
 
-import dev.caravan.api.ExchangeKeys;
-import dev.caravan.backend.BackendCall;
+import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.limits.BucketStore;
 import dev.caravan.limits.ThrottledWarning;
 import dev.caravan.limits.TokenReservation;
@@ -63,7 +62,7 @@ public final class TokenSettlement extends AsyncProcessorSupport {
         if (attempts == null || attempts == 0) {
             return 0;
         }
-        if (exchange.getProperty(BackendCall.CLIENT_GONE) != null) {
+        if (exchange.getProperty(ExchangeKeys.CLIENT_GONE) != null) {
             return reservation.prompt();
         }
         boolean failed = exchange.getException() != null || exchange.getProperty(Exchange.EXCEPTION_CAUGHT) != null;

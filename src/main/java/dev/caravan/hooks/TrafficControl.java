@@ -1,12 +1,12 @@
-package dev.caravan.limits;
+package dev.caravan.hooks;
 
 import dev.caravan.config.ApiKeys;
 import dev.caravan.config.LiveConfig;
-import dev.caravan.hooks.AdminAuth;
-import dev.caravan.hooks.ApiKeyAuth;
-import dev.caravan.hooks.ModelAccess;
-import dev.caravan.hooks.RateLimit;
-import dev.caravan.hooks.TokenSettlement;
+import dev.caravan.limits.BucketStore;
+import dev.caravan.limits.KeyLimits;
+import dev.caravan.limits.Limits;
+import dev.caravan.limits.MemoryBuckets;
+import dev.caravan.limits.RedisBuckets;
 import dev.caravan.state.RedisConnection;
 import io.vertx.core.Vertx;
 import org.apache.camel.CamelContext;

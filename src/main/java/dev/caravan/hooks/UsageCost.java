@@ -1,7 +1,7 @@
 package dev.caravan.hooks;
 
-import dev.caravan.api.ExchangeKeys;
 import dev.caravan.config.ModelRoute;
+import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.openai.Usage;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;

@@ -4,10 +4,11 @@ import java.util.ArrayDeque;
 import java.util.EnumMap;
 import java.util.Map;
 
-import dev.caravan.api.ExchangeKeys;
 import dev.caravan.config.BackendConfig;
+import dev.caravan.config.Priority;
+import dev.caravan.exchange.Cancellation;
+import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.openai.OpenAiError;
-import dev.caravan.stream.Cancellation;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.apache.camel.AsyncCallback;

@@ -2,7 +2,7 @@ package dev.caravan.limits;
 
 import java.util.Locale;
 
-import dev.caravan.api.ReplyHeaders;
+import dev.caravan.exchange.ReplyHeaders;
 import org.apache.camel.Exchange;
 
 /**

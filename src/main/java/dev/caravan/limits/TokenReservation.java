@@ -10,7 +10,7 @@ import dev.caravan.config.ModelCatalog;
 import dev.caravan.config.ModelRoute;
 import dev.caravan.openai.Operation;
 import dev.caravan.openai.PromptTokens;
-import dev.caravan.stream.TokenEstimate;
+import dev.caravan.openai.TokenEstimate;
 
 /**
  * Tokens a request took from its key's token bucket at admission, given back (or charged further) once, when

@@ -1,6 +1,6 @@
 package dev.caravan.observe;
 
-import dev.caravan.api.ReplyHeaders;
+import dev.caravan.exchange.ReplyHeaders;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;

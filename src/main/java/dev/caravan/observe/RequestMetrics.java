@@ -4,10 +4,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-import dev.caravan.api.ExchangeKeys;
-import dev.caravan.api.ModelListing;
+import dev.caravan.config.ListedModels;
 import dev.caravan.config.LiveConfig;
 import dev.caravan.config.ModelRoute;
+import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Usage;
 import io.micrometer.core.instrument.Counter;
@@ -27,13 +27,13 @@ public final class RequestMetrics implements Processor {
 
     private final MeterRegistry registry;
     private final LiveConfig config;
-    private final ModelListing listing;
+    private final ListedModels listed;
     private final Map<Labels, Meters> meters = new ConcurrentHashMap<>();
 
-    public RequestMetrics(MeterRegistry registry, LiveConfig config, ModelListing listing) {
+    public RequestMetrics(MeterRegistry registry, LiveConfig config, ListedModels listed) {
         this.registry = registry;
         this.config = config;
-        this.listing = listing;
+        this.listed = listed;
     }
 
     @Override
@@ -65,7 +65,7 @@ public final class RequestMetrics implements Processor {
      */
     private String modelLabel(ModelRoute route) {
         String model = route.model();
-        return config.catalog().isDeclared(model) || listing.isListed(model) ? model : OTHER_MODEL;
+        return config.catalog().isDeclared(model) || listed.contains(model) ? model : OTHER_MODEL;
     }
 
     private Meters create(Labels l) {

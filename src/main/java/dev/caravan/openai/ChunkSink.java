@@ -1,4 +1,4 @@
-package dev.caravan.stream;
+package dev.caravan.openai;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 

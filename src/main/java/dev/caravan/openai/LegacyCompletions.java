@@ -4,7 +4,6 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.stream.ChunkSink;
 
 /**
  * /v1/completions for upstreams that only chat (Ollama, TGI's chat path, local): the prompt becomes one user

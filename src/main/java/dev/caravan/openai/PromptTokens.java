@@ -1,7 +1,6 @@
 package dev.caravan.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.stream.TokenEstimate;
 
 /** An estimate of a request's prompt tokens, for when the upstream reports none (and for admission control). */
 public final class PromptTokens {

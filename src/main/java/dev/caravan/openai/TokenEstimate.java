@@ -1,4 +1,4 @@
-package dev.caravan.stream;
+package dev.caravan.openai;
 
 /**
  * A token count for when an upstream reports none: about four characters a token for English text, which is

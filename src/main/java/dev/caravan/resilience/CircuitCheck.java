@@ -1,8 +1,8 @@
 package dev.caravan.resilience;
 
-import dev.caravan.api.ExchangeKeys;
 import dev.caravan.config.ModelRoute;
-import dev.caravan.stream.Cancellation;
+import dev.caravan.exchange.Cancellation;
+import dev.caravan.exchange.ExchangeKeys;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 

@@ -1,6 +1,5 @@
 package dev.caravan.resilience;
 
-import dev.caravan.backend.UpstreamFailure;
 import dev.caravan.openai.OpenAiError;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.impl.NoStackTraceTimeoutException;

@@ -4,14 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.api.ErrorMapping;
-import dev.caravan.api.ExchangeKeys;
-import dev.caravan.api.ReplyHeaders;
-import dev.caravan.backend.BackendCall;
 import dev.caravan.config.LiveConfig;
 import dev.caravan.config.ModelRoute;
+import dev.caravan.exchange.Cancellation;
+import dev.caravan.exchange.ErrorMapping;
+import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.exchange.ReplyHeaders;
 import dev.caravan.openai.OpenAiError;
-import dev.caravan.stream.Cancellation;
 import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
@@ -80,7 +79,7 @@ public final class NextFallback implements Processor {
     /** The deadline passed, the client left, or bytes of a stream already reached it: no other model may start. */
     private static boolean requestIsOver(Exchange exchange) {
         Cancellation cancellation = exchange.getProperty(ExchangeKeys.CANCELLATION, Cancellation.class);
-        if (cancellation != null && cancellation.reason() != null || exchange.getProperty(BackendCall.CLIENT_GONE) != null) {
+        if (cancellation != null && cancellation.reason() != null || exchange.getProperty(ExchangeKeys.CLIENT_GONE) != null) {
             return true;
         }
         HttpServerResponse response = exchange.getProperty(ExchangeKeys.RESPONSE, HttpServerResponse.class);

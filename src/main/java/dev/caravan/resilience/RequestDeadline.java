@@ -2,9 +2,9 @@ package dev.caravan.resilience;
 
 import java.util.regex.Pattern;
 
-import dev.caravan.api.ExchangeKeys;
+import dev.caravan.exchange.Cancellation;
+import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.openai.OpenAiError;
-import dev.caravan.stream.Cancellation;
 import io.vertx.core.Vertx;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;

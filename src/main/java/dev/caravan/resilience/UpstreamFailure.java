@@ -1,4 +1,4 @@
-package dev.caravan.backend;
+package dev.caravan.resilience;
 
 import dev.caravan.openai.OpenAiError;
 

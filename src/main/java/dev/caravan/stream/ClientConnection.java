@@ -1,5 +1,6 @@
 package dev.caravan.stream;
 
+import dev.caravan.exchange.Cancellation;
 import dev.caravan.openai.OpenAiError;
 import io.vertx.core.http.HttpServerResponse;
 

@@ -1,4 +1,4 @@
-package dev.caravan.api;
+package dev.caravan.stream;
 
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;

@@ -4,12 +4,13 @@ import java.nio.charset.StandardCharsets;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.api.GatewayTime;
-import dev.caravan.api.ReplyWriter;
-import dev.caravan.api.StreamErrors;
+import dev.caravan.exchange.GatewayTime;
+import dev.caravan.exchange.ReplyHeaders;
+import dev.caravan.openai.ChunkSink;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.ReplyFormat;
+import dev.caravan.openai.TokenEstimate;
 import dev.caravan.openai.Usage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -71,7 +72,7 @@ public final class StreamRelay implements ChunkSink {
         response.putHeader(HttpHeaders.CONTENT_TYPE, format == ReplyFormat.SSE ? EVENT_STREAM : NDJSON);
         response.putHeader(HttpHeaders.CACHE_CONTROL, NO_CACHE);
         response.putHeader("x-accel-buffering", "no"); // tells nginx in front of us not to buffer the stream
-        ReplyWriter.addReplyHeaders(response, exchange);
+        ReplyHeaders.writeTo(response, exchange);
         response.write(Buffer.buffer()); // sends the head now: clients see the stream open before the first token
     }
 

@@ -4,7 +4,7 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.api.QueryParameters;
+import dev.caravan.exchange.QueryParameters;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import org.apache.camel.AsyncCallback;

@@ -1,8 +1,8 @@
 package dev.caravan.tasks;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.api.ExchangeKeys;
 import dev.caravan.config.ModelRoute;
+import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;

@@ -3,7 +3,7 @@ package dev.caravan.tasks;
 import java.time.Instant;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.api.QueryParameters;
+import dev.caravan.exchange.QueryParameters;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;
 import io.vertx.core.Future;

@@ -1,8 +1,8 @@
 package dev.caravan.tasks;
 
-import dev.caravan.api.ExchangeKeys;
 import dev.caravan.config.ApiKeys;
 import dev.caravan.config.KeyConfig;
+import dev.caravan.exchange.ExchangeKeys;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 

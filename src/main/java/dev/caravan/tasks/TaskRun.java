@@ -4,13 +4,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.api.ErrorMapping;
-import dev.caravan.api.ExchangeKeys;
 import dev.caravan.config.KeyConfig;
-import dev.caravan.lane.Priority;
+import dev.caravan.config.Priority;
+import dev.caravan.exchange.Cancellation;
+import dev.caravan.exchange.ErrorMapping;
+import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
-import dev.caravan.stream.Cancellation;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -9,7 +9,7 @@ import dev.caravan.config.Defaults;
 import dev.caravan.config.GatewayConfigLoader;
 import dev.caravan.config.KeyConfig;
 import dev.caravan.config.LiveConfig;
-import dev.caravan.lane.Priority;
+import dev.caravan.config.Priority;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

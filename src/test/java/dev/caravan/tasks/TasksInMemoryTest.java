@@ -9,10 +9,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.config.Priority;
 import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.lane.LaneGate;
 import dev.caravan.lane.LaneRegistry;
-import dev.caravan.lane.Priority;
 import dev.caravan.openai.Json;
 import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;

@@ -7,8 +7,8 @@ import dev.caravan.backend.UpstreamCall;
 import dev.caravan.openai.Chunks;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.PromptTokens;
+import dev.caravan.openai.TokenEstimate;
 import dev.caravan.openai.Usage;
-import dev.caravan.stream.TokenEstimate;
 
 /** An /api/chat reply as an OpenAI chat.completion; its finish reason and usage rules serve streams too. */
 public final class ChatReply {

@@ -5,10 +5,10 @@ import java.io.IOException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.backend.UpstreamCall;
+import dev.caravan.openai.ChunkSink;
 import dev.caravan.openai.Chunks;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
-import dev.caravan.stream.ChunkSink;
 import io.vertx.core.buffer.Buffer;
 
 /**

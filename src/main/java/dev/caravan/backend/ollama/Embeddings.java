@@ -11,7 +11,7 @@ import dev.caravan.backend.UpstreamCall;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.PromptTokens;
-import dev.caravan.stream.TokenEstimate;
+import dev.caravan.openai.TokenEstimate;
 
 /** OpenAI /v1/embeddings to Ollama's /api/embed and back, base64 encoding included. */
 public final class Embeddings {

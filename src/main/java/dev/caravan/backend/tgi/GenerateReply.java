@@ -7,8 +7,8 @@ import dev.caravan.openai.Chunks;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.PromptTokens;
+import dev.caravan.openai.TokenEstimate;
 import dev.caravan.openai.Usage;
-import dev.caravan.stream.TokenEstimate;
 import io.vertx.core.buffer.Buffer;
 
 /**

@@ -5,11 +5,11 @@ import java.io.IOException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.backend.UpstreamCall;
+import dev.caravan.openai.ChunkSink;
 import dev.caravan.openai.Chunks;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Usage;
-import dev.caravan.stream.ChunkSink;
 
 /**
  * One stream's translation: TGI token events → chat.completion.chunk or text_completion chunks with one id
