@@ -12,9 +12,8 @@ import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.LogCapture;
 import org.apache.logging.log4j.Level;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -37,17 +36,8 @@ class FailClosedConfigTest {
               - {key: sk-fail-closed, name: guarded}
             """;
 
-    LogCapture logs;
-
-    @BeforeEach
-    void captureLogs() {
-        logs = LogCapture.install();
-    }
-
-    @AfterEach
-    void releaseLogs() {
-        logs.close();
-    }
+    @RegisterExtension
+    final LogCapture logs = LogCapture.perTest();
 
     private void awaitWarn(String fragment, int count) {
         HotReloadTest.awaitValue("a WARN containing '" + fragment + "' (" + count + ")",

@@ -22,9 +22,8 @@ import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.LogCapture;
 import org.apache.logging.log4j.Level;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -44,17 +43,8 @@ class HotReloadTest {
 
     @TempDir
     Path tmp;
-    LogCapture logs;
-
-    @BeforeEach
-    void captureLogs() {
-        logs = LogCapture.install();
-    }
-
-    @AfterEach
-    void releaseLogs() {
-        logs.close();
-    }
+    @RegisterExtension
+    final LogCapture logs = LogCapture.perTest();
 
     static HttpResponse<String> chat(GatewayInstance gateway, String model) {
         return gateway.send(Calls.chatRequest(gateway, Calls.body(model, "hello")).timeout(TIMEOUT).build());

@@ -14,9 +14,8 @@ import dev.caravan.openai.Json;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.LogCapture;
 import org.apache.logging.log4j.Level;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import static dev.caravan.config.HotReloadTest.awaitValue;
@@ -46,17 +45,8 @@ class RouteReloadTest {
 
     @TempDir
     Path tmp;
-    LogCapture logs;
-
-    @BeforeEach
-    void captureLogs() {
-        logs = LogCapture.install();
-    }
-
-    @AfterEach
-    void releaseLogs() {
-        logs.close();
-    }
+    @RegisterExtension
+    final LogCapture logs = LogCapture.perTest();
 
     @Test
     void brokenEditsAreRefusedWhileTheRunningRoutesKeepServing() throws Exception {

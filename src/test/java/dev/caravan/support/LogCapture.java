@@ -10,13 +10,16 @@ import org.apache.logging.log4j.core.LogEvent;
 import org.apache.logging.log4j.core.LoggerContext;
 import org.apache.logging.log4j.core.appender.AbstractAppender;
 import org.apache.logging.log4j.core.config.Property;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A log4j appender on the root logger that keeps every event at INFO and above while open, for a test to wait on
  * (a WARN it expects) or to search (a secret that must not appear). Every logger is additive, so the root's
  * appenders see all events of the gateways this JVM runs.
  */
-public final class LogCapture extends AbstractAppender implements AutoCloseable {
+public final class LogCapture extends AbstractAppender implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
 
     /** One event: its logger, level and formatted message (with the exception's text, if any). */
     public record Captured(String logger, Level level, String message) {
@@ -28,13 +31,33 @@ public final class LogCapture extends AbstractAppender implements AutoCloseable 
         super("test-log-capture-" + System.nanoTime(), null, null, true, Property.EMPTY_ARRAY);
     }
 
+    /** Capturing from now until {@link #close()}. */
     public static LogCapture install() {
         LogCapture capture = new LogCapture();
-        capture.start();
-        LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        context.getConfiguration().getRootLogger().addAppender(capture, Level.INFO, null);
-        context.updateLoggers();
+        capture.attach();
         return capture;
+    }
+
+    /** Capturing during each test, as an instance field: {@code @RegisterExtension final LogCapture logs = ...}. */
+    public static LogCapture perTest() {
+        return new LogCapture();
+    }
+
+    private void attach() {
+        start();
+        LoggerContext context = (LoggerContext) LogManager.getContext(false);
+        context.getConfiguration().getRootLogger().addAppender(this, Level.INFO, null);
+        context.updateLoggers();
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        attach();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        close();
     }
 
     @Override
