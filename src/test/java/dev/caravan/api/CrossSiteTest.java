@@ -3,11 +3,10 @@ package dev.caravan.api;
 import java.io.IOException;
 
 import dev.caravan.support.Calls;
-import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.DefaultGateway;
 import dev.caravan.support.RawHttp;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -18,28 +17,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class CrossSiteTest {
 
-    static GatewayInstance gateway;
-
-    @BeforeAll
-    static void start() {
-        gateway = GatewayInstance.startDefault();
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-    }
+    @RegisterExtension
+    static final DefaultGateway env = new DefaultGateway();
 
     @Test
     void anOriginOfAnotherSiteGets403() throws IOException {
         for (String origin : new String[] {"http://evil.example", "null", "http://localhost:1",
-                "http://127.0.0.1.evil.example:" + gateway.port()}) {
+                "http://127.0.0.1.evil.example:" + env.gateway().port()}) {
             RawHttp.Response response = chat("application/json", "Origin: " + origin);
             assertEquals(403, response.status, origin + ": " + response.body);
             assertEquals("cross_site_request", Calls.json(response.body).at("/error/code").asText());
         }
-        try (RawHttp http = RawHttp.connect(gateway.port())) {
-            http.write("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:" + gateway.port()
+        try (RawHttp http = RawHttp.connect(env.gateway().port())) {
+            http.write("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:" + env.gateway().port()
                     + "\r\nOrigin: http://evil.example\r\nConnection: close\r\n\r\n");
             assertEquals(403, http.readAll().status);
         }
@@ -47,7 +37,7 @@ class CrossSiteTest {
 
     @Test
     void theGatewaysOwnOriginPasses() throws IOException {
-        for (String origin : new String[] {"http://127.0.0.1:" + gateway.port(), "http://localhost:" + gateway.port()}) {
+        for (String origin : new String[] {"http://127.0.0.1:" + env.gateway().port(), "http://localhost:" + env.gateway().port()}) {
             RawHttp.Response response = chat("application/json", "Origin: " + origin);
             assertEquals(200, response.status, origin + ": " + response.body);
         }
@@ -67,7 +57,7 @@ class CrossSiteTest {
 
     private RawHttp.Response chat(String contentType, String... headers) throws IOException {
         byte[] body = Calls.body("caravan-echo", false).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        try (RawHttp http = RawHttp.post(gateway.port(), "/v1/chat/completions", contentType, body, headers)) {
+        try (RawHttp http = RawHttp.post(env.gateway().port(), "/v1/chat/completions", contentType, body, headers)) {
             return http.readAll();
         }
     }

@@ -4,12 +4,11 @@ import java.net.http.HttpResponse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.openai.Json;
-import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.DefaultGateway;
 import dev.caravan.support.Golden;
 import dev.caravan.support.RawHttp;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,21 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** No configuration at all: the built-in local backend answers chat, streams and embeddings. */
 class EmbeddedDefaultTest {
 
-    static GatewayInstance gateway;
-
-    @BeforeAll
-    static void start() {
-        gateway = GatewayInstance.startDefault();
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-    }
+    @RegisterExtension
+    static final DefaultGateway env = new DefaultGateway();
 
     @Test
     void theEchoModelStreamsTokenByTokenAsTheGoldenTranscriptSays() throws Exception {
-        try (RawHttp http = RawHttp.postJson(gateway.port(), "/v1/chat/completions", """
+        try (RawHttp http = RawHttp.postJson(env.gateway().port(), "/v1/chat/completions", """
                 {"model":"caravan-echo","stream":true,"stream_options":{"include_usage":true},
                  "messages":[{"role":"user","content":"Stream this, please"}]}""")) {
             RawHttp.Response response = http.readAll();
@@ -39,7 +29,7 @@ class EmbeddedDefaultTest {
             assertTrue(response.cleanEnd);
             Golden.assertMatches("local-echo-stream-usage.sse", response.body);
         }
-        try (RawHttp http = RawHttp.postJson(gateway.port(), "/v1/chat/completions/stream", """
+        try (RawHttp http = RawHttp.postJson(env.gateway().port(), "/v1/chat/completions/stream", """
                 {"model":"caravan-echo","messages":[{"role":"user","content":"Stream this, please"}]}""")) {
             Golden.assertMatches("local-echo-stream.ndjson", http.readAll().body);
         }
@@ -47,7 +37,7 @@ class EmbeddedDefaultTest {
 
     @Test
     void chatAnswersWithTheEchoModel() throws Exception {
-        HttpResponse<String> response = gateway.postJson("/v1/chat/completions",
+        HttpResponse<String> response = env.gateway().postJson("/v1/chat/completions",
                 "{\"model\":\"caravan-echo\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi there\"}]}");
         assertEquals(200, response.statusCode(), response.body());
         JsonNode body = Json.MAPPER.readTree(response.body());

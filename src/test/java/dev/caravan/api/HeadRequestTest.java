@@ -7,38 +7,28 @@ import java.time.Duration;
 import java.util.List;
 
 import dev.caravan.support.Calls;
-import dev.caravan.support.GatewayInstance;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.caravan.support.DefaultGateway;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** HEAD works on every GET endpoint (issue 6 item 12): the GET's status and headers, and no body. */
 class HeadRequestTest {
 
-    static GatewayInstance gateway;
-
-    @BeforeAll
-    static void start() {
-        gateway = GatewayInstance.startDefault();
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-    }
+    @RegisterExtension
+    static final DefaultGateway env = new DefaultGateway();
 
     @Test
     void headAnswersEveryGetEndpointWithItsHeadersAndNoBody() {
-        HttpResponse<String> task = gateway.postJson("/tasks/enqueue", Calls.body("caravan-echo", "hello"));
+        HttpResponse<String> task = env.gateway().postJson("/tasks/enqueue", Calls.body("caravan-echo", "hello"));
         assertEquals(202, task.statusCode(), task.body());
         String taskId = Calls.json(task.body()).path("id").asText();
         // done before the gateway stops: a task still running at shutdown holds it for the whole shutdown timeout
         long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         String status = "";
         while (!status.equals("done") && System.nanoTime() - end < 0) {
-            status = Calls.json(gateway.get("/tasks/" + taskId).body()).path("status").asText();
+            status = Calls.json(env.gateway().get("/tasks/" + taskId).body()).path("status").asText();
         }
         assertEquals("done", status);
 
@@ -65,7 +55,7 @@ class HeadRequestTest {
     }
 
     private static HttpResponse<String> send(String path, String method, HttpClient.Version version) {
-        return gateway.send(HttpRequest.newBuilder(gateway.uri(path)).timeout(Duration.ofSeconds(10)).version(version)
+        return env.gateway().send(HttpRequest.newBuilder(env.gateway().uri(path)).timeout(Duration.ofSeconds(10)).version(version)
                 .method(method, HttpRequest.BodyPublishers.noBody()).build());
     }
 }

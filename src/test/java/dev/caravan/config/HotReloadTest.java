@@ -172,11 +172,7 @@ class HotReloadTest {
         String marker = "\"name\":\"caravan\"";
         assertTrue(original.contains(marker), "the status route's constant body names the gateway");
 
-        try (GatewayInstance gateway = GatewayInstance.builder()
-                .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
-                .property("gateway.routes-reload-enabled", "true")
-                .property("camel.main.routes-reload-directory", routes.toString())
-                .start()) {
+        try (GatewayInstance gateway = GatewayInstance.builder().watchingRoutes(routes).start()) {
             HttpResponse<String> before = get(gateway, "/");
             assertEquals(200, before.statusCode(), before.body());
             assertTrue(before.body().contains(marker), before.body());

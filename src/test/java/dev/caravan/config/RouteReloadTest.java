@@ -53,11 +53,7 @@ class RouteReloadTest {
         Path routes = copyRoutes();
         Path api = routes.resolve("10-api.camel.yaml");
         String original = Files.readString(api);
-        try (GatewayInstance gateway = GatewayInstance.builder()
-                .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
-                .property("gateway.routes-reload-enabled", "true")
-                .property("camel.main.routes-reload-directory", routes.toString())
-                .start()) {
+        try (GatewayInstance gateway = GatewayInstance.builder().watchingRoutes(routes).start()) {
             assertEquals(200, get(gateway, "/").statusCode());
             assertEquals("ok", health(gateway).path("status").asText());
 
@@ -113,11 +109,7 @@ class RouteReloadTest {
         Path routes = copyRoutes();
         Path api = routes.resolve("10-api.camel.yaml");
         String original = Files.readString(api);
-        try (GatewayInstance gateway = GatewayInstance.builder()
-                .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
-                .property("gateway.routes-reload-enabled", "true")
-                .property("camel.main.routes-reload-directory", routes.toString())
-                .start()) {
+        try (GatewayInstance gateway = GatewayInstance.builder().watchingRoutes(routes).start()) {
             // a second consumer of direct:pre-hooks (20-pre-hooks has the first) fails when it starts, not when built
             String unstartable = original.replace(MARKER, "\"name\":\"caravan-broken\"") + """
                     - route:
