@@ -52,15 +52,22 @@ final class PiiDetector {
     /** The matches in the text, without overlaps (an earlier kind wins), in text order. */
     List<Span> find(CharSequence text) {
         List<Span> spans = new ArrayList<>();
+        // an IBAN-shaped candidate that fails its check is an account number of some kind: no card or phone inside
+        List<Span> taken = new ArrayList<>();
         for (PiiKind kind : kinds) {
             Matcher m = kind.pattern.matcher(text);
             int from = 0;
             while (from < text.length() && m.find(from)) {
                 int end = kind.validEnd(text, m.start(), m.end());
-                if (end > m.start() && !overlaps(spans, m.start(), end)) {
-                    spans.add(new Span(m.start(), end, kind));
+                if (end > m.start() && !overlaps(taken, m.start(), end)) {
+                    Span span = new Span(m.start(), end, kind);
+                    spans.add(span);
+                    taken.add(span);
+                } else if (end < 0 && kind == PiiKind.IBAN) {
+                    taken.add(new Span(m.start(), m.end(), kind));
                 }
-                from = end > m.start() ? end : m.start() + 1;
+                // past the whole candidate: a part of a number that failed is not tried on its own
+                from = Math.max(end, m.end());
             }
         }
         spans.sort((a, b) -> Integer.compare(a.start(), b.start()));

@@ -10,7 +10,9 @@ enum PiiKind {
 
     EMAIL("(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,24}(?![A-Za-z0-9-])"),
     IBAN("(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])"),
-    CARD("(?<![0-9-])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"),
+    /** 13 to 19 digits unbroken, or in the groups cards are printed in: 4-4-4-4(-3), 4-6-5, 4-6-4. */
+    CARD("(?<![0-9-])(?:[0-9]{13,19}|[0-9]{4}([ -])[0-9]{4}\\1[0-9]{4}\\1[0-9]{4}(?:\\1[0-9]{3})?"
+            + "|[0-9]{4}([ -])[0-9]{6}\\2[0-9]{4,5})(?![0-9])"),
     /** 9 to 15 digits, or 7 and more after a '+' or an area code in parentheses: a date (8 digits) is no phone. */
     PHONE("(?<![A-Za-z0-9_+])(?:\\+[0-9]{1,3}[ .-]?)?(?:\\([0-9]{1,4}\\)[ .-]?)?[0-9]{2,4}(?:[ .-]?[0-9]{2,4}){1,5}"
             + "(?![A-Za-z0-9_])");
@@ -22,18 +24,19 @@ enum PiiKind {
     }
 
     /**
-     * The end of the valid match within a candidate [start, end), or -1: cards and IBANs must pass their checksum,
-     * tried on the whole candidate and then without its trailing groups (a card followed by " 5 more" is a longer
-     * candidate); phones must have enough digits.
+     * The end of the valid match within a candidate [start, end), or -1: cards must pass the Luhn check; IBANs
+     * the mod-97 check, tried on the whole candidate and then without its trailing groups (an IBAN followed by a
+     * word in capitals is a longer candidate); phones must have enough digits.
      */
     int validEnd(CharSequence text, int start, int end) {
         return switch (this) {
             case EMAIL -> end;
             case PHONE -> phoneDigits(text, start, end);
-            case CARD, IBAN -> {
+            case CARD -> luhn(text, start, end) ? end : -1;
+            case IBAN -> {
                 int e = end;
                 while (e > start) {
-                    if (this == CARD ? luhn(text, start, e) : iban(text, start, e)) {
+                    if (iban(text, start, e)) {
                         yield e;
                     }
                     e = lastSeparator(text, start, e);
@@ -46,7 +49,7 @@ enum PiiKind {
     private static int lastSeparator(CharSequence text, int start, int end) {
         for (int i = end - 1; i > start; i--) {
             char c = text.charAt(i);
-            if (c == ' ' || c == '-') {
+            if (c == ' ') {
                 return i;
             }
         }

@@ -24,7 +24,7 @@ public final class Policy implements Processor {
 
     @Override
     public void process(Exchange exchange) {
-        Pattern terms = pattern();
+        Pattern terms = pattern;
         if (terms == null) {
             return;
         }
@@ -45,15 +45,6 @@ public final class Policy implements Processor {
         if (terms.matcher(TextFields.contentText(request.get("prompt"))).find()) {
             throw StepErrors.contentPolicy("prompt", message);
         }
-    }
-
-    private Pattern pattern() {
-        Pattern p = pattern;
-        if (p == null && (!keywords.isBlank() || !regex.isBlank())) {
-            p = TermPattern.of(keywords, regex, "policy");
-            pattern = p;
-        }
-        return p;
     }
 
     public void setKeywords(String keywords) {
