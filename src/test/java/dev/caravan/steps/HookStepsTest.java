@@ -1,0 +1,173 @@
+package dev.caravan.steps;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.emulator.UpstreamEmulator;
+import dev.caravan.support.Calls;
+import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.RawHttp;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Each hook step of the library through a real gateway, from YAML by its kamelet name, stream and non-stream: the
+ * upstream emulator sees the reshaped request, the client the redacted answer or the step's 400. One gateway; the
+ * client's header x-step picks which step runs in mid-hooks (a choice an operator could write as well).
+ */
+class HookStepsTest {
+
+    private static final String MID_HOOKS = """
+            - setProperty: {name: TestStep, simple: "${header.x-step}"}
+            - choice:
+                when:
+                  - simple: "${exchangeProperty.TestStep} == 'sanitize'"
+                    steps:
+                      - to: {uri: "kamelet:sanitize-action", parameters: {max-message-chars: 60, max-total-chars: 100}}
+                  - simple: "${exchangeProperty.TestStep} == 'policy-deny'"
+                    steps:
+                      - to: {uri: "kamelet:policy-action", parameters: {keywords: "project falcon, internal only"}}
+                  - simple: "${exchangeProperty.TestStep} == 'policy-rewrite'"
+                    steps:
+                      - to:
+                          uri: "kamelet:policy-action"
+                          parameters: {regex: '(?i)\\bpass(word)?\\s*[:=]\\s*\\S+', mode: rewrite, replacement: "***"}
+                  - simple: "${exchangeProperty.TestStep} == 'pii-redact'"
+                    steps:
+                      - to: {uri: "kamelet:pii-redact-action"}
+                  - simple: "${exchangeProperty.TestStep} == 'set-params'"
+                    steps:
+                      - to:
+                          uri: "kamelet:set-params-action"
+                          parameters: {models: "alias-a=model-b", defaults: "temperature=0.3", ceilings: "max_tokens=100"}
+            """;
+
+    private static UpstreamEmulator upstream;
+    private static GatewayInstance gateway;
+
+    @BeforeAll
+    static void start() throws IOException {
+        upstream = UpstreamEmulator.start();
+        Path routes = Files.createTempDirectory("caravan-hook-steps");
+        HookRoutes.copy(routes).prepend("mid-hooks", MID_HOOKS);
+        gateway = GatewayInstance.builder().config("""
+                backends:
+                  emu: {type: openai, url: "%s"}
+                models:
+                  model-a: {backend: emu}
+                  model-b: {backend: emu}
+                  alias-a: {backend: emu}
+                """.formatted(upstream.baseUrl()))
+                .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
+                .start();
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+        upstream.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        upstream.reset();
+    }
+
+    @Test
+    void sanitizeStripsControlCharactersBeforeTheUpstream() throws IOException {
+        for (boolean stream : new boolean[] {false, true}) {
+            int status = send("sanitize", Calls.body("model-a", stream, "a\\u0000b\\u0007c\\td"));
+            assertEquals(200, status);
+            assertEquals("a" + "bc\td", upstream.lastRequestBody().getJsonArray("messages").getJsonObject(0)
+                    .getString("content"), "stream " + stream);
+        }
+    }
+
+    @Test
+    void sanitizeRefusesOversizeMessagesAndRolesOutOfOrder() throws IOException {
+        for (boolean stream : new boolean[] {false, true}) {
+            HttpResponse<String> big = post("sanitize", Calls.body("model-a", stream, "x".repeat(61)));
+            assertEquals(400, big.statusCode(), big.body());
+            assertEquals("messages[0].content", Calls.json(big.body()).at("/error/param").asText());
+            HttpResponse<String> order = post("sanitize", "{\"model\":\"model-a\",\"stream\":" + stream
+                    + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"system\",\"content\":\"s\"}]}");
+            assertEquals(400, order.statusCode(), order.body());
+            assertEquals("messages[1].role", Calls.json(order.body()).at("/error/param").asText());
+            assertEquals("invalid_request_error", Calls.json(order.body()).at("/error/type").asText());
+        }
+        assertEquals(0, upstream.requests());
+    }
+
+    @Test
+    void policyDeniesWithContentPolicy() {
+        for (boolean stream : new boolean[] {false, true}) {
+            HttpResponse<String> denied = post("policy-deny", Calls.body("model-a", stream, "Tell me about Project  Falcon"));
+            assertEquals(400, denied.statusCode(), denied.body());
+            JsonNode error = Calls.json(denied.body()).path("error");
+            assertEquals("content_policy", error.path("code").asText());
+            assertEquals("invalid_request_error", error.path("type").asText());
+            assertFalse(denied.body().contains("Falcon"), "the refusal does not echo the matched text");
+        }
+        assertEquals(0, upstream.requests());
+    }
+
+    @Test
+    void policyRewritesTheMatchedText() throws IOException {
+        for (boolean stream : new boolean[] {false, true}) {
+            assertEquals(200, send("policy-rewrite", Calls.body("model-a", stream, "login with password: hunter2 ok")));
+            assertEquals("login with *** ok", lastContent(), "stream " + stream);
+        }
+    }
+
+    @Test
+    void piiIsRedactedInPromptsBeforeTheUpstream() throws IOException {
+        for (boolean stream : new boolean[] {false, true}) {
+            assertEquals(200, send("pii-redact", Calls.body("model-a", stream,
+                    "I am jane@example.com, card 4111 1111 1111 1111, order 4111 1111 1111 1112")));
+            assertEquals("I am [EMAIL], card [CARD], order 4111 1111 1111 1112", lastContent(), "stream " + stream);
+        }
+    }
+
+    @Test
+    void setParamsRewritesTheModelAndCapsParameters() throws IOException {
+        for (boolean stream : new boolean[] {false, true}) {
+            String body = "{\"model\":\"alias-a\",\"stream\":" + stream + ",\"max_tokens\":5000,"
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+            assertEquals(200, send("set-params", body));
+            JsonObject seen = upstream.lastRequestBody();
+            assertEquals("model-b", seen.getString("model"), "stream " + stream);
+            assertEquals(100, seen.getInteger("max_tokens"));
+            assertEquals(0.3, seen.getDouble("temperature"));
+        }
+    }
+
+    private String lastContent() {
+        return upstream.lastRequestBody().getJsonArray("messages").getJsonObject(0).getString("content");
+    }
+
+    /** Status of a chat, streamed or not as the body says; a stream is read to its end and must end cleanly. */
+    private static int send(String step, String json) throws IOException {
+        if (json.contains("\"stream\":true")) {
+            RawHttp.Response response = Calls.rawChat(gateway, json, "x-step: " + step);
+            assertTrue(response.status != 200 || response.body.contains("[DONE]"), response.body);
+            return response.status;
+        }
+        HttpResponse<String> response = post(step, json);
+        assertEquals(200, response.statusCode(), response.body());
+        return response.statusCode();
+    }
+
+    private static HttpResponse<String> post(String step, String json) {
+        return gateway.send(Calls.chatRequest(gateway, json, "x-step", step).build());
+    }
+}
