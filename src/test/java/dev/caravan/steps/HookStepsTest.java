@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
+import dev.caravan.support.LogCapture;
 import dev.caravan.support.RawHttp;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -45,6 +46,21 @@ class HookStepsTest {
                   - simple: "${exchangeProperty.TestStep} == 'pii-redact'"
                     steps:
                       - to: {uri: "kamelet:pii-redact-action"}
+                  - simple: "${exchangeProperty.TestStep} == 'intent'"
+                    steps:
+                      - to:
+                          uri: "kamelet:intent-action"
+                          parameters:
+                            rules: 'coding=stack trace,compile,regex:(?i)\\b(java|python)\\b; chat=hello,thanks'
+                            default-label: general
+                      - choice:
+                          when:
+                            - simple: "${exchangeProperty.CaravanIntent} == 'coding'"
+                              steps:
+                                - to: {uri: "kamelet:set-params-action", parameters: {models: "auto=model-a"}}
+                          otherwise:
+                            steps:
+                              - to: {uri: "kamelet:set-params-action", parameters: {models: "auto=model-b"}}
                   - simple: "${exchangeProperty.TestStep} == 'set-params'"
                     steps:
                       - to:
@@ -67,6 +83,7 @@ class HookStepsTest {
                   model-a: {backend: emu}
                   model-b: {backend: emu}
                   alias-a: {backend: emu}
+                  auto: {backend: emu}
                 """.formatted(upstream.baseUrl()))
                 .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
                 .start();
@@ -148,6 +165,39 @@ class HookStepsTest {
             assertEquals("model-b", seen.getString("model"), "stream " + stream);
             assertEquals(100, seen.getInteger("max_tokens"));
             assertEquals(0.3, seen.getDouble("temperature"));
+        }
+    }
+
+    @Test
+    void intentLabelsTheRequestRoutesItAndCountsIt() throws IOException {
+        for (boolean stream : new boolean[] {false, true}) {
+            assertEquals(200, send("intent", Calls.body("auto", stream, "Why does my Java code throw this?")));
+            assertEquals("model-a", upstream.lastRequestBody().getString("model"), "stream " + stream);
+            assertEquals(200, send("intent", Calls.body("auto", stream, "hello, how are you")));
+            assertEquals("model-b", upstream.lastRequestBody().getString("model"), "stream " + stream);
+            assertEquals(200, send("intent", Calls.body("auto", stream, "what is the weather")));
+            assertEquals("model-b", upstream.lastRequestBody().getString("model"), "stream " + stream);
+        }
+        String metrics = gateway.get("/metrics").body();
+        for (String label : new String[] {"coding", "chat", "general"}) {
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("caravan_intent_requests_total{")
+                    && l.contains("intent=\"" + label + "\"")
+                    && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) >= 2), label + ": " + metrics);
+        }
+    }
+
+    @Test
+    void theAccessLogCarriesTheIntent() throws IOException {
+        org.apache.logging.log4j.core.config.Configurator.setLevel("dev.caravan.access",
+                org.apache.logging.log4j.Level.INFO);
+        try (LogCapture logs = LogCapture.install()) {
+            assertEquals(200, send("intent", Calls.body("auto", false, "compile error in python")));
+            String line = logs.find(c -> c.logger().equals("dev.caravan.access"));
+            assertTrue(line != null && line.contains("model=model-a") && line.contains("outcome=ok")
+                    && line.endsWith("intent=coding"), String.valueOf(line));
+        } finally {
+            org.apache.logging.log4j.core.config.Configurator.setLevel("dev.caravan.access",
+                    org.apache.logging.log4j.Level.WARN);
         }
     }
 
