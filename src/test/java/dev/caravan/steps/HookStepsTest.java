@@ -61,21 +61,30 @@ class HookStepsTest {
                           otherwise:
                             steps:
                               - to: {uri: "kamelet:set-params-action", parameters: {models: "auto=model-b"}}
+                  - simple: "${exchangeProperty.TestStep} == 'call-out'"
+                    steps:
+                      - to: {uri: "kamelet:call-out-action", parameters: {url: "%1$s/enrich", timeout-ms: 500}}
+                  - simple: "${exchangeProperty.TestStep} == 'call-out-closed'"
+                    steps:
+                      - to: {uri: "kamelet:call-out-action", parameters: {url: "%1$s/enrich", timeout-ms: 500, fail-mode: closed}}
                   - simple: "${exchangeProperty.TestStep} == 'set-params'"
                     steps:
                       - to:
                           uri: "kamelet:set-params-action"
                           parameters: {models: "alias-a=model-b", defaults: "temperature=0.3", ceilings: "max_tokens=100"}
             """;
+    private static final String SECRET = "suite-secret";
 
     private static UpstreamEmulator upstream;
+    private static CallOutReceiver receiver;
     private static GatewayInstance gateway;
 
     @BeforeAll
     static void start() throws IOException {
         upstream = UpstreamEmulator.start();
+        receiver = CallOutReceiver.start(SECRET);
         Path routes = Files.createTempDirectory("caravan-hook-steps");
-        HookRoutes.copy(routes).prepend("mid-hooks", MID_HOOKS);
+        HookRoutes.copy(routes).prepend("mid-hooks", MID_HOOKS.formatted(receiver.baseUrl()));
         gateway = GatewayInstance.builder().config("""
                 backends:
                   emu: {type: openai, url: "%s"}
@@ -86,6 +95,7 @@ class HookStepsTest {
                   auto: {backend: emu}
                 """.formatted(upstream.baseUrl()))
                 .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
+                .property("gateway.suite-shared-secret", SECRET)
                 .start();
     }
 
@@ -93,11 +103,13 @@ class HookStepsTest {
     static void stop() {
         gateway.close();
         upstream.close();
+        receiver.close();
     }
 
     @BeforeEach
     void reset() {
         upstream.reset();
+        receiver.answer(200, "{}", 0);
     }
 
     @Test
@@ -198,6 +210,59 @@ class HookStepsTest {
         } finally {
             org.apache.logging.log4j.core.config.Configurator.setLevel("dev.caravan.access",
                     org.apache.logging.log4j.Level.WARN);
+        }
+    }
+
+    @Test
+    void callOutSignsTheConversationAndMergesTheAnswer() throws IOException {
+        receiver.answer(200, "{\"system\":\"The user prefers short answers.\",\"set\":{\"temperature\":0.2}}", 0);
+        for (boolean stream : new boolean[] {false, true}) {
+            assertEquals(200, send("call-out", Calls.body("model-a", stream, "hi there")));
+            JsonObject seen = upstream.lastRequestBody();
+            assertEquals("system", seen.getJsonArray("messages").getJsonObject(0).getString("role"));
+            assertEquals("The user prefers short answers.",
+                    seen.getJsonArray("messages").getJsonObject(0).getString("content"));
+            assertEquals("hi there", seen.getJsonArray("messages").getJsonObject(1).getString("content"));
+            assertEquals(0.2, seen.getDouble("temperature"));
+            CallOutReceiver.Call call = receiver.last();
+            assertTrue(call.signatureValid(), "the HMAC a receiver computes matches: " + call);
+            JsonNode sent = Calls.json(call.body());
+            assertEquals("model-a", sent.path("model").asText());
+            assertEquals("hi there", sent.at("/messages/0/content").asText());
+            assertFalse(sent.path("request_id").asText().isEmpty());
+        }
+    }
+
+    @Test
+    void callOutDeniesOnTheServicesVerdict() {
+        receiver.answer(200, "{\"verdict\":\"deny\",\"reason\":\"not on a school night\"}", 0);
+        for (boolean stream : new boolean[] {false, true}) {
+            HttpResponse<String> denied = post("call-out", Calls.body("model-a", stream, "hi"));
+            assertEquals(400, denied.statusCode(), denied.body());
+            assertEquals("content_policy", Calls.errorCode(denied));
+            assertTrue(denied.body().contains("not on a school night"), denied.body());
+        }
+        assertEquals(0, upstream.requests());
+    }
+
+    @Test
+    void aLateOrBrokenServiceIsSkippedFailOpenAndFailsTheRequestFailClosed() throws IOException {
+        receiver.answer(200, "{\"system\":\"late\"}", 1500);
+        for (boolean stream : new boolean[] {false, true}) {
+            long start = System.nanoTime();
+            assertEquals(200, send("call-out", Calls.body("model-a", stream, "hi")));
+            assertTrue(Calls.millisSince(start) < 1400, "the timeout, not the service, decides");
+            assertEquals("user", upstream.lastRequestBody().getJsonArray("messages").getJsonObject(0).getString("role"));
+            HttpResponse<String> closed = post("call-out-closed", Calls.body("model-a", stream, "hi"));
+            assertEquals(503, closed.statusCode(), closed.body());
+            assertEquals("call_out_unavailable", Calls.errorCode(closed));
+        }
+        receiver.answer(500, "oops", 0);
+        for (boolean stream : new boolean[] {false, true}) {
+            assertEquals(200, send("call-out", Calls.body("model-a", stream, "hi")));
+            HttpResponse<String> closed = post("call-out-closed", Calls.body("model-a", stream, "hi"));
+            assertEquals(502, closed.statusCode(), closed.body());
+            assertEquals("call_out_failed", Calls.errorCode(closed));
         }
     }
 
