@@ -20,7 +20,10 @@ import org.apache.camel.Processor;
  */
 public final class PiiRedact implements Processor {
 
-    /** The exchange property of the stream-hooks route: a Map per stream for the steps' own state. */
+    /**
+     * The chunk exchange property of the stream-hooks route, a Map per stream for the steps' own state
+     * (dev.caravan.stream.StreamHooks.STATE, named again here: steps import only the bottom packages).
+     */
     static final String STREAM_STATE = "CaravanStreamState";
 
     private String kinds = "email,phone,card,iban";

@@ -1,14 +1,13 @@
 package dev.caravan.steps;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.exchange.ExchangeKeys;
-import dev.caravan.openai.OpenAiError;
+import dev.caravan.exchange.RequestBody;
 import org.apache.camel.Exchange;
 
 /**
- * What a step works on: the message body when it is a JSON object (the request before the backend call, the reply
- * or a stream chunk after it); else the request as the backend call last sent it.
+ * What a step works on: the message body. Before the backend call it is the request (read through {@link
+ * RequestBody}, which takes back JSON text a YAML step left); after it, the reply, the error object or, in
+ * stream-hooks, one chunk.
  */
 final class StepBody {
 
@@ -17,18 +16,10 @@ final class StepBody {
 
     /** The request a pre- or mid-hook step reshapes, in place. */
     static ObjectNode request(Exchange exchange) {
-        Object body = exchange.getMessage().getBody();
-        if (body instanceof ObjectNode object) {
-            return object;
-        }
-        JsonNode request = exchange.getProperty(ExchangeKeys.REQUEST, JsonNode.class);
-        if (request instanceof ObjectNode object) {
-            return object;
-        }
-        throw OpenAiError.invalidRequest(null, "The request body must be a JSON object");
+        return RequestBody.of(exchange);
     }
 
-    /** The body as a JSON object, or null when it is anything else (an error reply written as text, say). */
+    /** The body as a JSON object, or null when it is anything else (a reply written as text, say). */
     static ObjectNode objectOrNull(Exchange exchange) {
         return exchange.getMessage().getBody() instanceof ObjectNode object ? object : null;
     }

@@ -2,8 +2,6 @@ package dev.caravan.steps;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
@@ -11,6 +9,7 @@ import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.LogCapture;
 import dev.caravan.support.RawHttp;
+import dev.caravan.support.TestRoutes;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,6 +72,20 @@ class HookStepsTest {
                           uri: "kamelet:set-params-action"
                           parameters: {models: "alias-a=model-b", defaults: "temperature=0.3", ceilings: "max_tokens=100"}
             """;
+    /** The answer of a JSON reply, redacted before it is written (the README's example). */
+    private static final String POST_HOOKS = """
+            - filter:
+                simple: "${exchangeProperty.TestStep} == 'pii-redact'"
+                steps:
+                  - to: {uri: "kamelet:pii-redact-action"}
+            """;
+    /** A streamed answer, chunk by chunk, matches across chunks included. */
+    private static final String STREAM_HOOKS = """
+            - filter:
+                simple: "${exchangeProperty.TestStep} == 'pii-redact'"
+                steps:
+                  - to: {uri: "kamelet:pii-redact-action", parameters: {placeholder: "<{KIND}>"}}
+            """;
     private static final String SECRET = "suite-secret";
 
     private static UpstreamEmulator upstream;
@@ -83,8 +96,10 @@ class HookStepsTest {
     static void start() throws IOException {
         upstream = UpstreamEmulator.start();
         receiver = CallOutReceiver.start(SECRET);
-        Path routes = Files.createTempDirectory("caravan-hook-steps");
-        HookRoutes.copy(routes).prepend("mid-hooks", MID_HOOKS.formatted(receiver.baseUrl()));
+        TestRoutes routes = TestRoutes.copy()
+                .append("30-mid-hooks.camel.yaml", MID_HOOKS.formatted(receiver.baseUrl()))
+                .append("70-post-hooks.camel.yaml", POST_HOOKS)
+                .append("65-stream-hooks.camel.yaml", STREAM_HOOKS);
         gateway = GatewayInstance.builder().config("""
                 backends:
                   emu: {type: openai, url: "%s"}
@@ -94,7 +109,7 @@ class HookStepsTest {
                   alias-a: {backend: emu}
                   auto: {backend: emu}
                 """.formatted(upstream.baseUrl()))
-                .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
+                .routes(routes.dir())
                 .property("gateway.suite-shared-secret", SECRET)
                 .start();
     }
@@ -165,6 +180,39 @@ class HookStepsTest {
                     "I am jane@example.com, card 4111 1111 1111 1111, order 4111 1111 1111 1112")));
             assertEquals("I am [EMAIL], card [CARD], order 4111 1111 1111 1112", lastContent(), "stream " + stream);
         }
+    }
+
+    @Test
+    void piiIsRedactedInAnswersJsonAndStreamedAcrossChunks() throws IOException {
+        String answer = "Write to jane.doe@example.com or call +49 30 1234567; card 4111 1111 1111 1111, "
+                + "IBAN DE89 3704 0044 0532 0130 00. Order 4111 1111 1111 1112 stays.";
+        upstream.reply(answer);
+        HttpResponse<String> json = post("pii-redact", Calls.body("model-a", false, "hi"));
+        assertEquals(200, json.statusCode(), json.body());
+        assertEquals("Write to [EMAIL] or call [PHONE]; card [CARD], IBAN [IBAN]. Order 4111 1111 1111 1112 stays.",
+                Calls.json(json.body()).at("/choices/0/message/content").asText());
+
+        // the emulator streams a word a chunk: the phone, card and IBAN each span several chunks
+        RawHttp.Response stream = Calls.rawChat(gateway, Calls.body("model-a", true, "hi"), "x-step: pii-redact");
+        assertEquals(200, stream.status);
+        assertTrue(stream.body.contains("data: [DONE]"), stream.body);
+        StringBuilder text = new StringBuilder();
+        int contentChunks = 0;
+        for (String event : stream.events()) {
+            if (event.equals("[DONE]")) {
+                continue;
+            }
+            JsonNode delta = Calls.json(event).at("/choices/0/delta/content");
+            if (delta.isTextual()) {
+                assertFalse(delta.asText().matches(".*(@|\\d{3}).*") && !delta.asText().contains("1112"),
+                        "no piece of PII goes out: " + delta.asText());
+                text.append(delta.asText());
+                contentChunks++;
+            }
+        }
+        assertEquals("Write to <EMAIL> or call <PHONE>; card <CARD>, IBAN <IBAN>. Order 4111 1111 1111 1112 stays.",
+                text.toString());
+        assertTrue(contentChunks > 5, "still a stream, not one held-back blob: " + contentChunks);
     }
 
     @Test
