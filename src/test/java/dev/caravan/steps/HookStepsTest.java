@@ -56,10 +56,10 @@ class HookStepsTest {
                           when:
                             - simple: "${exchangeProperty.CaravanIntent} == 'coding'"
                               steps:
-                                - to: {uri: "kamelet:set-params-action", parameters: {models: "auto=model-a"}}
+                                - transform: {jq: '.model = "model-a"'}
                           otherwise:
                             steps:
-                              - to: {uri: "kamelet:set-params-action", parameters: {models: "auto=model-b"}}
+                              - transform: {jq: '.model = "model-b"'}
                   - simple: "${exchangeProperty.TestStep} == 'call-out'"
                     steps:
                       - to: {uri: "kamelet:call-out-action", parameters: {url: "%1$s/enrich", timeout-ms: 500}}
