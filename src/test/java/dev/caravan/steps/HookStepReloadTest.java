@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A hook step added to, changed in and removed from mid-hooks of a running gateway (the route reload builds the
  * edited file, kamelet included, before it swaps): each edit takes effect, requests flowing meanwhile answer 200
  * (or, in the instant the reload swaps the route, 503 not_ready with retry-after, as for any route file), and the
- * kamelet routes of replaced versions do not pile up.
+ * kamelet routes of replaced versions do not pile up. An edit whose step its bean refuses (a bad parameter) is
+ * refused whole, named in /health, and the running version goes on.
  */
 class HookStepReloadTest {
 
@@ -62,6 +63,15 @@ class HookStepReloadTest {
                     assertEquals(200, Calls.chat(gateway, "auto").statusCode());
                     assertEquals(target, upstream.lastRequestBody().getString("model"));
                 }
+                // a step whose parameters its bean refuses: the edit is refused, model-a's step keeps running
+                write(midHooks, original.stripTrailing() + "\n        - to: {uri: \"kamelet:set-params-action\", "
+                        + "parameters: {ceilings: \"max_tokens=lots\"}}\n");
+                Await.value("the refused edit in /health", () -> gateway.get("/health").body(),
+                        body -> body.contains("max_tokens=lots"), Duration.ofSeconds(20));
+                assertEquals(200, Calls.chat(gateway, "auto").statusCode());
+                assertEquals("model-a", upstream.lastRequestBody().getString("model"));
+                Await.value("no kamelet route left by the refused edit", () -> kameletRoutes(gateway), n -> n == 1,
+                        Duration.ofSeconds(10));
                 write(midHooks, original);
                 awaitModel(gateway, upstream, "auto");
             } finally {
