@@ -97,6 +97,20 @@ class HookContractTest {
     }
 
     @Test
+    void anNdjsonStreamPassesTheSameHooksOnce() throws Exception {
+        String id = newId();
+        try (RawHttp http = RawHttp.postJson(env.gateway().port(), "/v1/chat/completions/stream",
+                "{\"model\":\"gpt-emu\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "x-request-id: " + id)) {
+            RawHttp.Response response = http.readAll();
+            assertEquals(200, response.status, response.body);
+            assertTrue(response.body.contains("\"x_hooked\":true"), "the chunks passed the stream hooks: " + response.body);
+        }
+        assertEquals(0.2, env.upstream().lastRequestBody().getDouble("temperature"));
+        awaitAudits(id, 1);
+    }
+
+    @Test
     void aChoiceOnTheModelRewritesModelAndParameters() {
         HttpResponse<String> reply = chat("{\"model\":\"cheap\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
                 newId());
