@@ -11,6 +11,7 @@ import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -84,7 +85,7 @@ public final class CallOut extends AsyncProcessorSupport {
                 .compose(response -> {
                     if (response.statusCode() / 100 != 2) {
                         response.end();
-                        return io.vertx.core.Future.failedFuture(
+                        return Future.failedFuture(
                                 new CallOutFailure(false, "answered HTTP " + response.statusCode()));
                     }
                     return response.body();
