@@ -11,7 +11,7 @@ import dev.caravan.api.ReadinessReport;
 import dev.caravan.api.ServerScaleOut;
 import dev.caravan.api.StartupGate;
 import dev.caravan.backend.Adapters;
-import dev.caravan.backend.BackendCall;
+import dev.caravan.backend.BackendRouteSteps;
 import dev.caravan.backend.OpenAiAdapter;
 import dev.caravan.backend.Upstreams;
 import dev.caravan.backend.local.LocalAdapter;
@@ -128,7 +128,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         // retries, a circuit breaker per backend, fallbacks and the request deadline: requestDeadline, circuitCheck,
         // nextFallback, circuitBreakers
         Resilience resilience = Resilience.bind(camel, config, vertx);
-        registry.bind("backendCall", new BackendCall(adapters, vertx, resilience.circuits(), resilience.retries()));
+        // the step of each backend route, bound to its protocol's adapter: openaiCall, ollamaCall, tgiCall, localCall
+        // (anthropicCall, geminiCall: 501 until they have adapters)
+        BackendRouteSteps.bind(registry, adapters, vertx, resilience.circuits(), resilience.retries());
 
         registry.bind("requestId", new RequestIdHook());
         registry.bind("requestValidator", new RequestValidator());

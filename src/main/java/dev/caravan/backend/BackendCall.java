@@ -31,8 +31,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The step of the backend routes that calls the upstream: picks the adapter for the backend's protocol and makes
- * up to gateway.retry.max-attempts calls, each one let through by the backend's circuit breaker and armed with the
+ * The step of a backend route that calls the upstream: each {@code backend-<type>} route names its own instance,
+ * bound to the adapter of its protocol ({@code openaiCall}, {@code ollamaCall}, ...; see {@link BackendRouteSteps}),
+ * so the route a lane calls decides the protocol, whatever the type of the backend it resolved. Makes up to
+ * gateway.retry.max-attempts calls, each one let through by the backend's circuit breaker and armed with the
  * backend's timeout and the request's cancellation (client gone, deadline passed); puts the reply on the exchange
  * (or relays the stream to the client). Completes the exchange asynchronously: no thread waits on the upstream,
  * and a backoff between attempts is a Vert.x timer.
@@ -54,13 +56,13 @@ public final class BackendCall extends AsyncProcessorSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackendCall.class);
 
-    private final Adapters adapters;
+    private final BackendAdapter adapter;
     private final Vertx vertx;
     private final CircuitBreakers circuits;
     private final RetryPolicy retries;
 
-    public BackendCall(Adapters adapters, Vertx vertx, CircuitBreakers circuits, RetryPolicy retries) {
-        this.adapters = adapters;
+    public BackendCall(BackendAdapter adapter, Vertx vertx, CircuitBreakers circuits, RetryPolicy retries) {
+        this.adapter = adapter;
         this.vertx = vertx;
         this.circuits = circuits;
         this.retries = retries;
@@ -69,7 +71,7 @@ public final class BackendCall extends AsyncProcessorSupport {
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         try {
-            Request request = new Request(exchange, adapters);
+            Request request = new Request(exchange, adapter);
             Future<Void> outcome = attempt(request, 1).andThen(ar -> {
                 if (ar.failed() && exchange.getProperty(ExchangeKeys.CLIENT_GONE) == null) {
                     exchange.setException(ar.cause()); // nobody listens to a client that left: no error to report
@@ -122,7 +124,7 @@ public final class BackendCall extends AsyncProcessorSupport {
         }
         return outcome.transform(ar -> {
             vertx.cancelTimer(timer);
-            Throwable failure = ar.failed() ? UpstreamErrors.ofFailure(failure(call, ar.cause())) : null;
+            Throwable failure = ar.failed() ? call.failure(ar.cause()) : null;
             record(breaker, r, attempt, failure);
             if (failure == null) {
                 return Future.succeededFuture();
@@ -161,7 +163,7 @@ public final class BackendCall extends AsyncProcessorSupport {
             if (ar.succeeded()) {
                 relay.finish();
             } else if (relay.opened() && r.exchange.getProperty(ExchangeKeys.CLIENT_GONE) == null) {
-                relay.fail(UpstreamErrors.ofFailure(failure(call, ar.cause()))); // mid-stream: an error event, no [DONE]
+                relay.fail(call.failure(ar.cause())); // mid-stream: an error event, no [DONE]
             }
             r.exchange.setProperty(ExchangeKeys.USAGE, relay.usage());
             r.exchange.getMessage().setBody(relay.completion());
@@ -222,12 +224,6 @@ public final class BackendCall extends AsyncProcessorSupport {
         return waited.future();
     }
 
-    /** A call we cancelled fails with whatever the reset surfaced as; the reason we cancelled it is the truth. */
-    private static Throwable failure(UpstreamCall call, Throwable surfaced) {
-        Throwable reason = call.cancellation().reason();
-        return reason != null ? reason : surfaced;
-    }
-
     /** Completes the Camel callback when the future does, synchronously if it already has. */
     private static boolean completeWhen(Future<?> future, AsyncCallback callback) {
         if (future.isComplete()) {
@@ -249,13 +245,13 @@ public final class BackendCall extends AsyncProcessorSupport {
         final boolean translate;
         final Cancellation whole;
 
-        Request(Exchange exchange, Adapters adapters) {
+        Request(Exchange exchange, BackendAdapter adapter) {
             this.exchange = exchange;
             this.route = exchange.getProperty(ExchangeKeys.MODEL_ROUTE, ModelRoute.class);
             this.operation = exchange.getProperty(ExchangeKeys.OPERATION, Operation.class);
             this.format = exchange.getProperty(ExchangeKeys.REPLY_FORMAT, ReplyFormat.class);
             this.request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
-            this.adapter = adapters.of(route.backend().backendType());
+            this.adapter = adapter;
             this.translate = operation == Operation.COMPLETION && !adapter.servesLegacyCompletions();
             this.whole = exchange.getProperty(ExchangeKeys.CANCELLATION, Cancellation.class);
         }
