@@ -106,8 +106,10 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("readinessReport", new ReadinessReport(startup));
         startup.attach(camel);
 
+        // gateway.retry.* and gateway.circuit.*: the defaults of each backend's retry: and circuit-breaker:
         Defaults defaults = new Defaults(defaultMaxConcurrent, defaultQueueSize, defaultQueueTimeoutSeconds,
-                defaultTimeoutSeconds);
+                defaultTimeoutSeconds, Resilience.retryDefaults(camel.getPropertiesComponent()),
+                Resilience.circuitDefaults(camel.getPropertiesComponent()));
         GatewayConfigLoader loader = new GatewayConfigLoader(Path.of(configFile), defaults, System::getenv);
         LiveConfig config = new LiveConfig(loader);
         registry.bind("liveConfig", config);
@@ -130,7 +132,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         Resilience resilience = Resilience.bind(camel, config, vertx);
         // the step of each backend route, bound to its protocol's adapter: openaiCall, ollamaCall, tgiCall, localCall
         // (anthropicCall, geminiCall: 501 until they have adapters)
-        BackendRouteSteps.bind(registry, adapters, vertx, resilience.circuits(), resilience.retries());
+        BackendRouteSteps.bind(registry, adapters, vertx, resilience.circuits());
 
         registry.bind("requestId", new RequestIdHook());
         registry.bind("requestValidator", new RequestValidator());

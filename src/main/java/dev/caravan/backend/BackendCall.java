@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The step of a backend route that calls the upstream: each {@code backend-<type>} route names its own instance,
  * bound to the adapter of its protocol ({@code openaiCall}, {@code ollamaCall}, ...; see {@link BackendRouteSteps}),
- * so the route a lane calls decides the protocol, whatever the type of the backend it resolved. Makes up to
- * gateway.retry.max-attempts calls, each one let through by the backend's circuit breaker and armed with the
- * backend's timeout and the request's cancellation (client gone, deadline passed); puts the reply on the exchange
+ * so the route a lane calls decides the protocol, whatever the type of the backend it resolved. Makes up to the
+ * backend's retry max-attempts calls (gateway.yaml, default gateway.retry.max-attempts), each one let through by the
+ * backend's circuit breaker and armed with the backend's timeout-seconds and the request's cancellation (client gone, deadline passed); puts the reply on the exchange
  * (or relays the stream to the client). Completes the exchange asynchronously: no thread waits on the upstream,
  * and a backoff between attempts is a Vert.x timer.
  * <p>
@@ -59,13 +59,11 @@ public final class BackendCall extends AsyncProcessorSupport {
     private final BackendAdapter adapter;
     private final Vertx vertx;
     private final CircuitBreakers circuits;
-    private final RetryPolicy retries;
 
-    public BackendCall(BackendAdapter adapter, Vertx vertx, CircuitBreakers circuits, RetryPolicy retries) {
+    public BackendCall(BackendAdapter adapter, Vertx vertx, CircuitBreakers circuits) {
         this.adapter = adapter;
         this.vertx = vertx;
         this.circuits = circuits;
-        this.retries = retries;
     }
 
     @Override
@@ -134,7 +132,7 @@ public final class BackendCall extends AsyncProcessorSupport {
                 return Future.failedFuture(failure);
             }
             LOG.debug("Request {}: attempt {} of {} on backend '{}' failed ({}); next in {} ms",
-                    call.requestId(), n, retries.maxAttempts(), backend, failure.getMessage(), delay);
+                    call.requestId(), n, r.route.backend().retry().maxAttempts(), backend, failure.getMessage(), delay);
             return backoff(r, delay).compose(v -> attempt(r, n + 1));
         });
     }
@@ -199,7 +197,8 @@ public final class BackendCall extends AsyncProcessorSupport {
         if (attempt.relay != null && attempt.relay.opened() || r.cancelled() != null || !Failures.retryable(failure)) {
             return -1;
         }
-        long delay = retries.delayAfter(n, Failures.retryAfterMillis(failure));
+        // the backend's own policy (gateway.yaml retry:), made only once a call failed: nothing on the happy path
+        long delay = RetryPolicy.of(r.route.backend().retry()).delayAfter(n, Failures.retryAfterMillis(failure));
         Long deadline = r.exchange.getProperty(ExchangeKeys.DEADLINE_NANOS, Long.class);
         if (delay >= 0 && deadline != null && System.nanoTime() + delay * 1_000_000L >= deadline) {
             return -1; // the next attempt could not finish in time anyway

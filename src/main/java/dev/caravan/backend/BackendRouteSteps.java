@@ -2,7 +2,6 @@ package dev.caravan.backend;
 
 import dev.caravan.config.BackendType;
 import dev.caravan.resilience.CircuitBreakers;
-import dev.caravan.resilience.RetryPolicy;
 import io.vertx.core.Vertx;
 import org.apache.camel.spi.Registry;
 
@@ -21,12 +20,11 @@ public final class BackendRouteSteps {
         return type.routeName() + "Call";
     }
 
-    public static void bind(Registry registry, Adapters adapters, Vertx vertx, CircuitBreakers circuits,
-                            RetryPolicy retries) {
+    public static void bind(Registry registry, Adapters adapters, Vertx vertx, CircuitBreakers circuits) {
         for (BackendType type : BackendType.values()) {
             BackendAdapter adapter = adapters.find(type);
             registry.bind(beanName(type), adapter == null ? new UnsupportedProtocol(type.routeName())
-                    : new BackendCall(adapter, vertx, circuits, retries));
+                    : new BackendCall(adapter, vertx, circuits));
         }
     }
 }
