@@ -3,10 +3,13 @@ package dev.caravan.backend;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
 import dev.caravan.emulator.UpstreamEmulator;
+import dev.caravan.support.Await;
 import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.RawHttp;
@@ -14,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static dev.caravan.support.Calls.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The routes choose the protocol (issue 7 item 2): the lane template, edited as an operator would, sends the lane of
  * backend "odd" (type openai in gateway.yaml) to the backend-ollama route, and the upstream is spoken to in
- * Ollama's native API; the lane of backend "plain", of the same type, keeps the OpenAI protocol.
+ * Ollama's native API; the lane of backend "plain", of the same type, keeps the OpenAI protocol. And the same
+ * switch made live, by an edit of the backend-openai route in a running gateway.
  */
 class RoutesChooseProtocolTest {
 
@@ -43,29 +48,37 @@ class RoutesChooseProtocolTest {
     static GatewayInstance gateway;
 
     @BeforeAll
-    static void start(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-        Path routes = Files.createDirectories(tmp.resolve("routes"));
-        try (Stream<Path> files = Files.list(Path.of("routes"))) {
-            for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".camel.yaml"))::iterator) {
-                String text = Files.readString(file);
-                if (file.getFileName().toString().equals("50-lanes.camel.yaml")) {
-                    assertTrue(text.contains(CALL), "the lane template calls direct:backend-{{type}}");
-                    text = text.replace(CALL, CHOICE);
-                }
-                Files.writeString(routes.resolve(file.getFileName().toString()), text);
-            }
-        }
+    static void start(@TempDir Path tmp) throws Exception {
+        Path routes = copyRoutes(tmp);
+        Path lanes = routes.resolve("50-lanes.camel.yaml");
+        String template = Files.readString(lanes);
+        assertTrue(template.contains(CALL), "the lane template calls direct:backend-{{type}}");
+        Files.writeString(lanes, template.replace(CALL, CHOICE));
         upstream = UpstreamEmulator.start();
-        gateway = GatewayInstance.builder().config("""
+        gateway = GatewayInstance.builder().config(config())
+                .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
+                .start();
+    }
+
+    private static String config() {
+        return """
                 backends:
                   plain: {type: openai, url: "%s"}
                   odd: {type: openai, url: "%s"}
                 models:
                   p: {backend: plain}
                   o: {backend: odd}
-                """.formatted(upstream.baseUrl(), upstream.extraBaseUrl()))
-                .property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
-                .start();
+                """.formatted(upstream.baseUrl(), upstream.extraBaseUrl());
+    }
+
+    private static Path copyRoutes(Path tmp) throws Exception {
+        Path routes = Files.createDirectories(tmp.resolve("routes"));
+        try (Stream<Path> files = Files.list(Path.of("routes"))) {
+            for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".camel.yaml"))::iterator) {
+                Files.copy(file, routes.resolve(file.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return routes;
     }
 
     @AfterAll
@@ -109,5 +122,54 @@ class RoutesChooseProtocolTest {
         RawHttp.Response plain = Calls.stream(gateway, "p");
         assertEquals(200, plain.status);
         assertEquals("/v1/chat/completions", upstream.lastRequestPath());
+    }
+
+    private static final String OPENAI_STEP = "        - process: {id: openai-call, ref: openaiCall}\n";
+    private static final String OPENAI_CHOICE = """
+                    - choice:
+                        id: openai-protocol
+                        when:
+                          - simple: "${exchangeProperty.CaravanBackend} == 'odd'"
+                            steps:
+                              - process: {id: openai-call-as-ollama, ref: ollamaCall}
+                        otherwise:
+                          steps:
+                            - process: {id: openai-call, ref: openaiCall}
+            """;
+
+    @Test
+    void anEditOfABackendRouteSwitchesTheProtocolWithoutARestart(@TempDir Path tmp) throws Exception {
+        Path routes = copyRoutes(tmp);
+        Path backends = routes.resolve("60-backends.camel.yaml");
+        String original = Files.readString(backends);
+        assertTrue(original.contains(OPENAI_STEP), "backend-openai names openaiCall");
+        String edited = original.replace(OPENAI_STEP, OPENAI_CHOICE);
+        try (GatewayInstance live = GatewayInstance.builder().config(config()).watchingRoutes(routes).start()) {
+            assertEquals(200, Calls.chat(live, "o").statusCode());
+            assertEquals("/v1/chat/completions", upstream.lastRequestPath(), "before the edit");
+
+            long[] nextWrite = {0};
+            Await.value("backend odd called through Ollama's API", () -> {
+                if (System.nanoTime() - nextWrite[0] >= 0) { // a watcher may miss one write: write again now and then
+                    write(backends, edited);
+                    nextWrite[0] = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+                }
+                HttpResponse<String> reply = Calls.chat(live, "o");
+                return reply.statusCode() + " " + upstream.lastRequestPath();
+            }, seen -> seen.equals("200 /api/chat"), Duration.ofSeconds(30));
+
+            assertEquals(200, Calls.chat(live, "p").statusCode());
+            assertEquals("/v1/chat/completions", upstream.lastRequestPath(), "the other openai backend is untouched");
+        }
+    }
+
+    private static void write(Path file, String content) {
+        try {
+            Path next = file.resolveSibling("." + file.getFileName() + ".tmp");
+            Files.writeString(next, content);
+            Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
