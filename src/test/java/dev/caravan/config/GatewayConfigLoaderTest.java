@@ -548,6 +548,14 @@ class GatewayConfigLoaderTest {
         assertTrue(text.getMessage().contains("line 5"), text.getMessage());
     }
 
+    @Test
+    void theDockerExampleLoads() throws IOException {
+        GatewayConfig config = load(Files.readString(Path.of("docker/gateway.example.yaml")), TUNED_DEFAULTS);
+        BackendConfig gpu = config.backends().get("gpu");
+        assertEquals(new RetrySettings(2, 100L, 5000L), gpu.retry());
+        assertEquals(15_000L, gpu.circuitBreaker().waitInOpenMs());
+    }
+
     // -- ModelCatalog --------------------------------------------------------------------------------------------
 
     private ModelCatalog catalog() {
