@@ -29,9 +29,10 @@ import org.apache.camel.support.AsyncProcessorSupport;
  * This is the lane's one cap. The lane route (routes/50-lanes) acquires a slot with this processor and gives it
  * back in the doFinally around the backend call, through {@link #releaser()}: a slot is held while the upstream
  * call runs, a stream until it ends. The exchange notes the gate whose slot it holds ({@link #SLOT}), so a release
- * frees exactly the slot taken: a second release of the same visit (the guard below, a fallback's router step) is
- * a no-op. As a guard against a slot lost for good, an exchange that ends still holding one (stopped between the
- * steps by a forced shutdown) gives it back when it completes.
+ * frees exactly the slot taken and a second release of the same visit is a no-op; a fallback that takes the request
+ * to another lane (or back to this one) finds the slot already freed. As a guard against a slot lost for good, an
+ * exchange that ends still holding one (stopped between the steps by a forced shutdown) gives it back when it
+ * completes.
  * <p>
  * Why not a SEDA queue in front of the Throttle EIP: both park a thread per waiting request (SEDA's request-reply
  * producer waits on a latch, the Throttle's ConcurrentRequests mode on a semaphore), which a gateway holding
