@@ -1,6 +1,5 @@
 package dev.caravan.exchange;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.openai.OpenAiError;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeTimedOutException;
@@ -30,9 +29,6 @@ public final class ErrorMapping {
             }
             if (t instanceof ExchangeTimedOutException) {
                 return OpenAiError.deadline("The request took longer than its deadline");
-            }
-            if (t instanceof JsonProcessingException) {
-                return OpenAiError.invalidRequest(null, "The request body is not valid JSON");
             }
         }
         String requestId = exchange == null ? null : exchange.getProperty(ExchangeKeys.REQUEST_ID, String.class);

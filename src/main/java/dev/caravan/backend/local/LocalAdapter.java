@@ -157,6 +157,14 @@ public final class LocalAdapter implements BackendAdapter {
             if (done.future().isComplete()) {
                 return; // cancelled: the client left or the deadline passed
             }
+            try {
+                emit(index);
+            } catch (RuntimeException e) {
+                done.tryFail(e); // the sink refused a chunk (a stream hook failed): the stream ends with that error
+            }
+        }
+
+        private void emit(int index) {
             if (index == reply.tokens.size()) {
                 sink.accept(Chunks.finishChunk(id, created, model, reply.finishReason));
                 sink.accept(Chunks.usageChunk(id, created, model, reply.usage()));
