@@ -32,6 +32,8 @@ import dev.caravan.hooks.UsageCost;
 import dev.caravan.lane.LaneRegistry;
 import dev.caravan.observe.MetricsScrape;
 import dev.caravan.observe.RequestMetrics;
+import dev.caravan.pipelines.PipelineBeans;
+import dev.caravan.pipelines.Pipelines;
 import dev.caravan.resilience.Resilience;
 import dev.caravan.state.RedisConnection;
 import dev.caravan.tasks.Tasks;
@@ -152,7 +154,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
         // ids upstreams listed at /v1/models: the bounded set of model labels beyond the configured ones
         ListedModels listedModels = new ListedModels();
-        ModelListing modelListing = new ModelListing(config, adapters, listedModels);
+        // routes/pipelines/: filters (pre- and post-hooks) and pipes (models of their own), with their admin API
+        Pipelines pipelines = PipelineBeans.install(camel, vertx, config, apiKeys);
+        ModelListing modelListing = new ModelListing(config, adapters, listedModels, pipelines::pipeIds);
         registry.bind("requestMetrics", new RequestMetrics(meters, config, listedModels));
         registry.bind("metricsScrape", new MetricsScrape(meters));
         resilience.circuits().observe(meters);

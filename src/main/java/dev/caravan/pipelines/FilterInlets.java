@@ -1,0 +1,77 @@
+package dev.caravan.pipelines;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.AsyncProducer;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.AsyncProcessorSupport;
+import org.apache.camel.support.SynchronizationAdapter;
+
+/**
+ * Pre-hook step "pipeline-inlets" (bean pipelineInlets): picks the filters that run for the request's model, in
+ * their order (priority, lower first), records their versions on the exchange ({@link #FILTERS}) so the outlets run
+ * the same versions, and runs their inlets. The versions are held until the exchange completes, so none of their
+ * routes goes while the request may still need them. With no filter at all it costs one volatile read.
+ */
+public final class FilterInlets extends AsyncProcessorSupport {
+
+    /** Exchange property: the filter versions (a List of PipelineVersion) the request started with. */
+    public static final String FILTERS = "CaravanPipelines";
+
+    private final Pipelines pipelines;
+
+    FilterInlets(Pipelines pipelines) {
+        this.pipelines = pipelines;
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        if (pipelines.snapshot().filters().isEmpty() || exchange.getProperty(FILTERS) != null) {
+            callback.done(true);
+            return true;
+        }
+        List<PipelineVersion> filters = take(RequestModel.of(exchange));
+        if (filters.isEmpty()) {
+            callback.done(true);
+            return true;
+        }
+        exchange.setProperty(FILTERS, filters);
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                filters.forEach(PipelineVersion::release);
+            }
+        });
+        List<AsyncProducer> inlets = new ArrayList<>(filters.size());
+        for (PipelineVersion filter : filters) {
+            if (filter.inlet() != null) {
+                inlets.add(filter.inlet());
+            }
+        }
+        return SequentialCalls.run(exchange, inlets, callback);
+    }
+
+    /** The live filters for the model, each taken for this request; a version retired meanwhile means: look again. */
+    private List<PipelineVersion> take(String model) {
+        while (true) {
+            List<PipelineVersion> taken = new ArrayList<>();
+            boolean all = true;
+            for (PipelineVersion filter : pipelines.snapshot().filters()) {
+                if (!filter.runsFor(model)) {
+                    continue;
+                }
+                if (!filter.tryUse()) {
+                    all = false;
+                    break;
+                }
+                taken.add(filter);
+            }
+            if (all) {
+                return List.copyOf(taken);
+            }
+            taken.forEach(PipelineVersion::release);
+        }
+    }
+}
