@@ -20,13 +20,16 @@ import dev.caravan.config.ApiKeys;
 import dev.caravan.config.BackendType;
 import dev.caravan.config.Defaults;
 import dev.caravan.config.GatewayConfigLoader;
+import dev.caravan.config.JsonBodyConversions;
 import dev.caravan.config.ListedModels;
 import dev.caravan.config.LiveConfig;
 import dev.caravan.config.RouteReloadFailures;
 import dev.caravan.hooks.AdminAuth;
 import dev.caravan.hooks.ModelRouter;
+import dev.caravan.hooks.Reject;
 import dev.caravan.hooks.RequestIdHook;
 import dev.caravan.hooks.RequestValidator;
+import dev.caravan.hooks.SetReplyHeader;
 import dev.caravan.hooks.TrafficControl;
 import dev.caravan.hooks.UsageCost;
 import dev.caravan.lane.LaneRegistry;
@@ -36,6 +39,7 @@ import dev.caravan.pipelines.PipelineBeans;
 import dev.caravan.pipelines.Pipelines;
 import dev.caravan.resilience.Resilience;
 import dev.caravan.state.RedisConnection;
+import dev.caravan.stream.StreamHooks;
 import dev.caravan.tasks.Tasks;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -99,6 +103,7 @@ public class GatewayConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext camel) throws Exception {
         Registry registry = camel.getRegistry();
+        JsonBodyConversions.register(camel);
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         registry.bind("vertx", Vertx.class, vertx);
         // until the lanes exist, every request gets 503 not_ready (and /health/ready 503) instead of a 404 or a
@@ -106,6 +111,10 @@ public class GatewayConfiguration implements CamelConfiguration {
         StartupGate startup = new StartupGate();
         registry.bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, new EventLoopHttpEngine());
         registry.bind("readinessReport", new ReadinessReport(startup));
+        registry.bind(StreamHooks.BEAN, new StreamHooks(camel));
+        // the hook contract's own steps, behind the reject-action and reply-header-action kamelets
+        registry.bind("reject", new Reject());
+        registry.bind("setReplyHeader", new SetReplyHeader());
         startup.attach(camel);
 
         Defaults defaults = new Defaults(defaultMaxConcurrent, defaultQueueSize, defaultQueueTimeoutSeconds,

@@ -7,6 +7,7 @@ import dev.caravan.config.ModelRoute;
 import dev.caravan.exchange.Cancellation;
 import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.exchange.GatewayTime;
+import dev.caravan.exchange.RequestBody;
 import dev.caravan.openai.ChunkSink;
 import dev.caravan.openai.LegacyCompletions;
 import dev.caravan.openai.OpenAiError;
@@ -163,8 +164,11 @@ public final class BackendCall extends AsyncProcessorSupport {
             } else if (relay.opened() && r.exchange.getProperty(ExchangeKeys.CLIENT_GONE) == null) {
                 relay.fail(UpstreamErrors.ofFailure(failure(call, ar.cause()))); // mid-stream: an error event, no [DONE]
             }
-            r.exchange.setProperty(ExchangeKeys.USAGE, relay.usage());
-            r.exchange.getMessage().setBody(relay.completion());
+            if (ar.succeeded() || relay.opened()) {
+                // what the client got; a stream that never opened leaves the request as the body for a fallback
+                r.exchange.setProperty(ExchangeKeys.USAGE, relay.usage());
+                r.exchange.getMessage().setBody(relay.completion());
+            }
         });
     }
 
@@ -254,7 +258,8 @@ public final class BackendCall extends AsyncProcessorSupport {
             this.route = exchange.getProperty(ExchangeKeys.MODEL_ROUTE, ModelRoute.class);
             this.operation = exchange.getProperty(ExchangeKeys.OPERATION, Operation.class);
             this.format = exchange.getProperty(ExchangeKeys.REPLY_FORMAT, ReplyFormat.class);
-            this.request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
+            this.request = RequestBody.of(exchange);
+            exchange.setProperty(ExchangeKeys.REQUEST, request); // for the post-hooks, once the body is the reply
             this.adapter = adapters.of(route.backend().backendType());
             this.translate = operation == Operation.COMPLETION && !adapter.servesLegacyCompletions();
             this.whole = exchange.getProperty(ExchangeKeys.CANCELLATION, Cancellation.class);

@@ -19,8 +19,16 @@ public final class ExchangeKeys {
     public static final String REQUEST_ID = "CaravanRequestId";
     /** True when the client disconnected before its reply ended (set by the backend call). */
     public static final String CLIENT_GONE = "CaravanClientGone";
-    /** The parsed request body (a Jackson ObjectNode). */
+    /**
+     * The request as the backend call last sent it (a Jackson ObjectNode), kept once the body has become the reply:
+     * post-hooks read it there. Before the backend call the request is the message body ({@link RequestBody}).
+     */
     public static final String REQUEST = "CaravanRequest";
+    /**
+     * The request body as the client sent it (a Vert.x Buffer, or byte[]), kept for the dead-letter queue: a replay
+     * runs through the hooks again, so it starts from what the client sent, not from what the hooks made of it.
+     */
+    public static final String CLIENT_REQUEST = "CaravanClientRequest";
     /** What the client asked for: chat, completion or embeddings (an Operation). */
     public static final String OPERATION = "CaravanOperation";
     /** How the reply goes out: json, sse or ndjson (a ReplyFormat). */

@@ -1,8 +1,8 @@
 package dev.caravan.hooks;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.config.KeyConfig;
 import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.exchange.RequestBody;
 import dev.caravan.openai.OpenAiError;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
@@ -20,8 +20,7 @@ public final class ModelAccess implements Processor {
         if (key == null || key.models() == null) {
             return;
         }
-        ObjectNode request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
-        String model = request == null ? "" : request.path("model").asText();
+        String model = RequestBody.of(exchange).path("model").asText();
         if (!key.allows(model)) {
             throw new OpenAiError(403, "invalid_request_error", "model_not_allowed", "model",
                     "The model " + OpenAiError.echo(model) + " is not allowed for this API key.");

@@ -5,6 +5,7 @@ import dev.caravan.config.LiveConfig;
 import dev.caravan.config.ModelRoute;
 import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.exchange.ReplyHeaders;
+import dev.caravan.exchange.RequestBody;
 import dev.caravan.openai.OpenAiError;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
@@ -23,7 +24,7 @@ public final class ModelRouter implements Processor {
 
     @Override
     public void process(Exchange exchange) {
-        ObjectNode request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
+        ObjectNode request = RequestBody.of(exchange);
         String model = request.path("model").asText();
         ModelRoute route = config.catalog().resolve(model).orElseThrow(() -> OpenAiError.modelNotFound(model));
         exchange.setProperty(ExchangeKeys.MODEL_ROUTE, route);

@@ -1,10 +1,10 @@
 package dev.caravan.hooks;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.config.ApiKeys;
 import dev.caravan.config.KeyConfig;
 import dev.caravan.config.LiveConfig;
 import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.exchange.RequestBody;
 import dev.caravan.exchange.ReplyHeaders;
 import dev.caravan.limits.Admission;
 import dev.caravan.limits.BucketStore;
@@ -79,7 +79,7 @@ public final class RateLimit extends AsyncProcessorSupport {
                 return true;
             }
             estimate = limits.limitsTokens() ? TokenReservation.estimate(
-                    exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class),
+                    RequestBody.of(exchange),
                     exchange.getProperty(ExchangeKeys.OPERATION, Operation.class), config.catalog(),
                     defaultCompletionTokens, reservationCeiling) : NO_TOKENS;
         } catch (RuntimeException e) {

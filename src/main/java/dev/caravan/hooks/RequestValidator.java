@@ -43,7 +43,8 @@ public final class RequestValidator implements Processor {
             case EMBEDDINGS -> validateEmbeddings(request);
         }
         exchange.setProperty(ExchangeKeys.OPERATION, operation);
-        exchange.setProperty(ExchangeKeys.REQUEST, request);
+        exchange.setProperty(ExchangeKeys.CLIENT_REQUEST, message.getBody());
+        message.setBody(request); // from here on the body is the request: a YAML step reshapes what goes upstream
         Object format = exchange.getProperty(ExchangeKeys.REPLY_FORMAT);
         if (format == null || !"NDJSON".equals(format.toString())) {
             boolean stream = operation != Operation.EMBEDDINGS && request.path("stream").asBoolean(false);

@@ -8,7 +8,7 @@ import org.apache.camel.Processor;
 import org.apache.camel.support.SynchronizationAdapter;
 
 /**
- * Router step "pipe" (bean pipelinePipe): when the request names a pipe, it checks the key may use that id (its
+ * Model-lookup step "pipe-lookup" (bean pipelinePipe), in the router and the task enqueue: when the request names a pipe, it checks the key may use that id (its
  * models globs, → 403 as for any model), takes the pipe's live version for the request and sets {@link #ROUTE} to
  * its route, which the router then calls instead of a lane; otherwise it clears {@link #ROUTE}, so a pipe's own
  * {@code to: direct:router} with its base model goes on to the lanes. A pipe that hands to itself, round and
@@ -21,6 +21,8 @@ public final class PipeEntry implements Processor {
     /** Exchange property: the pipe version the request entered ("haiku-v2"), for logs and hooks. */
     public static final String PIPE = "CaravanPipe";
     private static final String DEPTH = "CaravanPipeDepth";
+    /** The router's mark that a model (or a pipe) answered the request. */
+    private static final String SERVED = "CaravanServed";
     static final int MAX_DEPTH = 8;
 
     private final Pipelines pipelines;
@@ -41,6 +43,10 @@ public final class PipeEntry implements Processor {
         PipelineVersion pipe = take(model);
         if (pipe == null) {
             exchange.removeProperty(ROUTE);
+            if (exchange.getProperty(DEPTH) != null) {
+                // a pipe's own `to: direct:router`: each one serves anew (a pipe may try one model, then another)
+                exchange.removeProperty(SERVED);
+            }
             return;
         }
         KeyConfig key = exchange.getProperty(ExchangeKeys.KEY, KeyConfig.class);

@@ -1,19 +1,15 @@
 package dev.caravan.pipelines;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.exchange.RequestBody;
 import org.apache.camel.Exchange;
 
-/** The model id the request names: the body's "model" (the body is the request from validation on). */
+/** The model id the request names: the body's "model" (the body is the request from the validate step on). */
 final class RequestModel {
 
     private RequestModel() {
     }
 
     static String of(Exchange exchange) {
-        Object body = exchange.getMessage().getBody();
-        JsonNode request = body instanceof JsonNode node && node.isObject() ? node
-                : exchange.getProperty(ExchangeKeys.REQUEST, JsonNode.class);
-        return request == null ? null : request.path("model").asText(null);
+        return RequestBody.of(exchange).path("model").asText(null);
     }
 }

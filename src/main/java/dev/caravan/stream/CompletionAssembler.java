@@ -62,6 +62,14 @@ public final class CompletionAssembler {
         }
     }
 
+    /** Usage an upstream reported on a chunk the hooks have since rewritten. */
+    void reportUsage(JsonNode reported) {
+        Usage u = Usage.of(reported);
+        if (u != null) {
+            usage = u;
+        }
+    }
+
     private void appendContent(JsonNode piece) {
         if (piece != null && piece.isTextual()) {
             content.append(piece.asText());

@@ -41,6 +41,8 @@ public final class StreamRelay implements ChunkSink {
     private final long sentNanos;
     private final long promptTokenEstimate;
     private final CompletionAssembler assembler = new CompletionAssembler();
+    /** The stream-hooks route for this stream, or null while it is empty (DESIGN: an empty hook costs nothing). */
+    private final StreamHooks.Stream hooks;
     private boolean opened;
     private boolean roleSent;
     private boolean ended;
@@ -55,6 +57,7 @@ public final class StreamRelay implements ChunkSink {
         this.exchange = exchange;
         this.sentNanos = sentNanos;
         this.promptTokenEstimate = promptTokenEstimate;
+        this.hooks = StreamHooks.of(exchange);
     }
 
     @Override
@@ -83,12 +86,15 @@ public final class StreamRelay implements ChunkSink {
     @Override
     public void accept(ObjectNode chunk) {
         open();
-        assembler.add(chunk);
         JsonNode choices = chunk.get("choices");
         boolean usageOnly = (choices == null || choices.isEmpty()) && chunk.hasNonNull("usage");
+        if (usageOnly || hooks == null) {
+            assembler.add(chunk);
+        }
         if (usageOnly) {
             return; // written by finish(), after the last content chunk, and only when asked for
         }
+        JsonNode reportedUsage = chunk.get("usage");
         chunk.put("model", clientModel);
         if (includeUsage) {
             if (!chunk.has("usage")) {
@@ -105,6 +111,15 @@ public final class StreamRelay implements ChunkSink {
             roleSent = true;
         }
         lastChunk = chunk;
+        if (hooks != null) {
+            ObjectNode hooked = hooks.pass(chunk);
+            if (hooked == null) {
+                return; // a hook dropped it
+            }
+            assembler.add(hooked); // post-hooks see what the client received
+            assembler.reportUsage(reportedUsage);
+            chunk = hooked;
+        }
         write(chunk);
     }
 
@@ -125,7 +140,18 @@ public final class StreamRelay implements ChunkSink {
         }
         open();
         if (assembler.finishReason() == null && lastChunk != null) {
-            write(closingChunk()); // an upstream that never said why it stopped: say "stop" for it
+            // an upstream that never said why it stopped: say "stop" for it (through the hooks, like any chunk)
+            ObjectNode closing;
+            try {
+                closing = hooks == null ? closingChunk() : hooks.pass(closingChunk());
+            } catch (OpenAiError e) {
+                fail(e); // a failing hook ends the stream with its error, as on any other chunk
+                return;
+            }
+            if (closing != null) {
+                assembler.add(closing);
+                write(closing);
+            }
         }
         Usage usage = usage();
         if (includeUsage && lastChunk != null) {

@@ -7,6 +7,7 @@ import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;
 import dev.caravan.openai.SecretText;
+import io.vertx.core.buffer.Buffer;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.AsyncProcessorSupport;
@@ -51,7 +52,7 @@ public final class DeadLetterRecord extends AsyncProcessorSupport {
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         OpenAiError error = exchange.getProperty(ExchangeKeys.ERROR, OpenAiError.class);
-        ObjectNode request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
+        ObjectNode request = clientRequest(exchange);
         if (error == null || request == null || !upstreamClass(error) || neverAccepted(error)
                 || Boolean.TRUE.equals(exchange.getProperty(NO_DEAD_LETTER, Boolean.class))) {
             callback.done(true);
@@ -68,6 +69,21 @@ public final class DeadLetterRecord extends AsyncProcessorSupport {
         return AsyncSteps.completeWhen(store.add(entry).onFailure(failure -> LOG.warn(
                 "Request {} failed ({}) and could not be kept in the dead-letter queue: {}",
                 exchange.getProperty(ExchangeKeys.REQUEST_ID), error.code(), failure.toString())), callback);
+    }
+
+    /** The request as the client sent it (a replay runs the hooks again), or null when none was read yet. */
+    private static ObjectNode clientRequest(Exchange exchange) {
+        Object sent = exchange.getProperty(ExchangeKeys.CLIENT_REQUEST);
+        if (sent == null) {
+            return null;
+        }
+        try {
+            byte[] bytes = sent instanceof Buffer buffer ? buffer.getBytes() : sent instanceof byte[] raw ? raw
+                    : String.valueOf(sent).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return Json.MAPPER.readTree(bytes) instanceof ObjectNode request ? request : null;
+        } catch (java.io.IOException e) {
+            return null; // the validate step parsed these very bytes: cannot happen
+        }
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.Locale;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.exchange.ExchangeKeys;
+import dev.caravan.exchange.RequestBody;
 import dev.caravan.exchange.ReplyHeaders;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
@@ -40,7 +41,7 @@ final class TaskEnqueue extends AsyncProcessorSupport {
     public boolean process(Exchange exchange, AsyncCallback callback) {
         Task task;
         try {
-            ObjectNode request = exchange.getProperty(ExchangeKeys.REQUEST, ObjectNode.class);
+            ObjectNode request = RequestBody.of(exchange);
             Object operation = exchange.getProperty(ExchangeKeys.OPERATION);
             task = newTask(TaskOwner.of(exchange), operation instanceof Operation op ? op : Operation.CHAT, request);
         } catch (RuntimeException e) {

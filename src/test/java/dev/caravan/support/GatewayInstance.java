@@ -143,9 +143,14 @@ public final class GatewayInstance implements AutoCloseable {
             return this;
         }
 
+        /** Routes from this folder instead of the project's (not watched). */
+        public Builder routes(java.nio.file.Path routes) {
+            return property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml");
+        }
+
         /** Routes from this folder instead of the project's, watched and reloaded as an operator's edits would be. */
         public Builder watchingRoutes(java.nio.file.Path routes) {
-            return property("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml")
+            return routes(routes)
                     .property("gateway.routes-reload-enabled", "true")
                     .property("camel.main.routes-reload-directory", routes.toString());
         }
