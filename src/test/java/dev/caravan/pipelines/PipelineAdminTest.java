@@ -55,6 +55,9 @@ class PipelineAdminTest {
         gateway = GatewayInstance.builder().config(CONFIG)
                 .property("gateway.admin-api-key", ADMIN)
                 .property("gateway.pipelines-dir", folder.toString())
+                // the test's file server is on loopback, which is refused unless listed
+                .property("gateway.pipelines-allowed-hosts", "127.0.0.1")
+                .property("gateway.pipelines-max-bytes", "4096")
                 .start();
     }
 
@@ -226,5 +229,50 @@ class PipelineAdminTest {
         assertEquals(200, reload.statusCode(), reload.body());
         assertTrue(entry("by-json").path("version").asLong() > version, "reload builds every file again");
         assertEquals(200, admin("DELETE", "/pipelines/delete?id=by-json", null, null, ADMIN).statusCode());
+    }
+
+    @Test
+    void addByUrlFetchesTheYamlWithinItsLimits() throws Exception {
+        com.sun.net.httpserver.HttpServer files = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        files.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            byte[] body = switch (path) {
+                case "/fetched.yaml" -> filter("fetched", 4, "[\"*\"]").getBytes();
+                case "/huge.yaml" -> ("# " + "x".repeat(10_000) + "\n" + filter("huge", 0, "[\"*\"]")).getBytes();
+                default -> null;
+            };
+            exchange.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
+            if (body != null) {
+                exchange.getResponseBody().write(body);
+            }
+            exchange.close();
+        });
+        files.start();
+        String base = "http://127.0.0.1:" + files.getAddress().getPort();
+        try {
+            HttpResponse<String> added = admin("POST", "/pipelines/add", "application/json",
+                    "{\"url\":\"" + base + "/fetched.yaml\"}", ADMIN);
+            assertEquals(201, added.statusCode(), added.body());
+            assertEquals(4, entry("fetched").path("priority").asInt());
+            assertTrue(Files.exists(folder.resolve("fetched.pipeline.yaml")));
+
+            String[][] refusals = {
+                    {base + "/missing.yaml", "answered 404"},
+                    {base + "/huge.yaml", "over 4096 bytes"},
+                    {"http://10.1.2.3/p.yaml", "refused"},
+                    {"file:///etc/passwd", "http or https"},
+            };
+            for (String[] r : refusals) {
+                HttpResponse<String> refused = admin("POST", "/pipelines/add", "application/json",
+                        "{\"url\":\"" + r[0] + "\"}", ADMIN);
+                assertEquals(400, refused.statusCode(), r[0] + ": " + refused.body());
+                assertTrue(refused.body().contains(r[1]), r[0] + ": " + refused.body());
+            }
+            assertNull(entry("huge"));
+        } finally {
+            files.stop(0);
+            admin("DELETE", "/pipelines/delete?id=fetched", null, null, ADMIN);
+        }
     }
 }
