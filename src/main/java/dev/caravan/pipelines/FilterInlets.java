@@ -20,6 +20,12 @@ public final class FilterInlets extends AsyncProcessorSupport {
     /** Exchange property: the filter versions (a List of PipelineVersion) the request started with. */
     public static final String FILTERS = "CaravanPipelines";
 
+    /**
+     * The task enqueue runs the pre-hooks only to check the request (400, 404, 429 at once); the task runs them again
+     * when it runs, with the post-hooks after: that is where its filters run, once.
+     */
+    private static final String TASK_ENQUEUE = "api-tasks-enqueue";
+
     private final Pipelines pipelines;
 
     FilterInlets(Pipelines pipelines) {
@@ -28,7 +34,8 @@ public final class FilterInlets extends AsyncProcessorSupport {
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        if (pipelines.snapshot().filters().isEmpty() || exchange.getProperty(FILTERS) != null) {
+        if (pipelines.snapshot().filters().isEmpty() || exchange.getProperty(FILTERS) != null
+                || TASK_ENQUEUE.equals(exchange.getFromRouteId())) {
             callback.done(true);
             return true;
         }

@@ -372,4 +372,36 @@ class PipelinesFlowTest {
         Await.value("the drained version's routes removed", () -> gateway.camel().getRoute(v1Route),
                 r -> r == null, Duration.ofSeconds(10));
     }
+
+    @Test
+    void aTaskRunsItsFiltersOnceAndMayNameAPipe() throws Exception {
+        writeLive("a.pipeline.yaml", "a", tagger("a", 10, "[\"emu-model\"]", "a"));
+        writeLive("to-emu.pipeline.yaml", "to-emu", """
+                pipeline:
+                  id: to-emu
+                  type: pipe
+                  steps:
+                    - transform: {jq: '.model = "emu-model"'}
+                    - to: direct:router
+                """);
+        for (String model : new String[] {"emu-model", "to-emu"}) {
+            HttpResponse<String> queued = gateway.send(HttpRequest.newBuilder(gateway.uri("/tasks/enqueue"))
+                    .header("Authorization", "Bearer " + USER).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(Calls.body(model, false))).build());
+            assertEquals(202, queued.statusCode(), queued.body());
+            String id = Calls.json(queued.body()).path("id").asText();
+            JsonNode task = Await.value("task " + id + " done", () -> Calls.json(gateway.send(HttpRequest
+                    .newBuilder(gateway.uri("/tasks/" + id)).header("Authorization", "Bearer " + USER).build())
+                    .body()), t -> !"queued".equals(t.path("status").asText())
+                    && !"running".equals(t.path("status").asText()), Duration.ofSeconds(10));
+            assertEquals("done", task.path("status").asText(), task.toString());
+            String expected = model.equals("emu-model") ? " <a>" : "";
+            assertEquals(UpstreamEmulator.DEFAULT_REPLY + expected,
+                    task.at("/result/choices/0/message/content").asText(), model + ": " + task);
+            // the filter's inlet ran once: when the task ran, not also when it was enqueued
+            String upstreamSaw = upstream.lastRequestBody().getJsonArray("messages").getJsonObject(0)
+                    .getString("content");
+            assertEquals(model.equals("emu-model") ? "hello [a]" : "hello", upstreamSaw, model);
+        }
+    }
 }
