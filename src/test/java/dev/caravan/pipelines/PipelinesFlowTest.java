@@ -404,4 +404,40 @@ class PipelinesFlowTest {
             assertEquals(model.equals("emu-model") ? "hello [a]" : "hello", upstreamSaw, model);
         }
     }
+
+    @Test
+    void anInletMayRejectAndAFailingStepIsAnErrorReply() throws Exception {
+        writeLive("guard.pipeline.yaml", "guard", """
+                pipeline:
+                  id: guard
+                  type: filter
+                  models: ["caravan-echo"]
+                  inlet:
+                    - choice:
+                        when:
+                          - jq: '.messages[-1].content | test("secret")'
+                            steps:
+                              - to: {uri: "kamelet:reject-action", parameters: {status: 400, code: no_secrets, message: "No secrets here"}}
+                    - filter:
+                        jq: '.messages[-1].content == "boom"'
+                        steps:
+                          - transform: {jq: 'error("boom")'}
+                """);
+        HttpResponse<String> rejected = gateway.send(Calls.chatRequest(gateway,
+                Calls.body("caravan-echo", false, "my secret"), "Authorization", "Bearer " + USER).build());
+        assertEquals(400, rejected.statusCode(), rejected.body());
+        assertEquals("no_secrets", Calls.errorCode(rejected));
+        RawHttp.Response rejectedStream = Calls.rawChat(gateway, Calls.body("caravan-echo", true, "my secret"),
+                "Authorization: Bearer " + USER);
+        assertEquals(400, rejectedStream.status, rejectedStream.body);
+        assertTrue(rejectedStream.body.contains("no_secrets"), rejectedStream.body);
+
+        HttpResponse<String> failed = gateway.send(Calls.chatRequest(gateway, Calls.body("caravan-echo", false, "boom"),
+                "Authorization", "Bearer " + USER).build());
+        // the error route's mapping decides the status (a jq error() shows as a JSON failure today)
+        assertTrue(failed.statusCode() >= 400, failed.statusCode() + " " + failed.body());
+        assertTrue(Calls.json(failed.body()).has("error"), failed.body());
+        assertFalse(failed.body().contains("at dev.caravan"), "no stack trace: " + failed.body());
+        assertEquals("You said: hello", content(chat("caravan-echo", USER)));
+    }
 }
