@@ -23,10 +23,9 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
  * @param inlet filter: steps run in the pre-hooks (may be null, not both with outlet)
  * @param outlet filter: steps run in the post-hooks
  * @param steps pipe: the steps that answer its model
- * @param yaml the text the pipeline was read from (written as it is when added over the admin API)
  */
 public record PipelineDefinition(String id, PipelineType type, String name, String description, List<String> models,
-        int priority, ArrayNode inlet, ArrayNode outlet, ArrayNode steps, String yaml) {
+        int priority, ArrayNode inlet, ArrayNode outlet, ArrayNode steps) {
 
     /** Folder-safe, URI-safe and route-id-safe: lower case letters, digits, '-' and '_'; at most 64. */
     private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
@@ -68,7 +67,7 @@ public record PipelineDefinition(String id, PipelineType type, String name, Stri
         String description = text(pipeline, "description", false);
         if (type == PipelineType.PIPE) {
             return new PipelineDefinition(id, type, name == null ? id : name, description, List.of(), 0, null, null,
-                    steps(pipeline, "steps", true), yaml);
+                    steps(pipeline, "steps", true));
         }
         ArrayNode inlet = steps(pipeline, "inlet", false);
         ArrayNode outlet = steps(pipeline, "outlet", false);
@@ -76,7 +75,7 @@ public record PipelineDefinition(String id, PipelineType type, String name, Stri
             throw new PipelineRefused("a filter needs inlet steps, outlet steps or both");
         }
         return new PipelineDefinition(id, type, name == null ? id : name, description, models(pipeline),
-                priority(pipeline), inlet, outlet, null, yaml);
+                priority(pipeline), inlet, outlet, null);
     }
 
     private static void unknownKeys(JsonNode pipeline, Set<String> known, PipelineType type) {

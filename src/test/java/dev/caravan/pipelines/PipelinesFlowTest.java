@@ -440,4 +440,25 @@ class PipelinesFlowTest {
         assertFalse(failed.body().contains("at dev.caravan"), "no stack trace: " + failed.body());
         assertEquals("You said: hello", content(chat("caravan-echo", USER)));
     }
+
+    @Test
+    void aPipeMayAnswerItself() throws Exception {
+        writeLive("canned.pipeline.yaml", "canned", """
+                pipeline:
+                  id: canned
+                  type: pipe
+                  steps:
+                    - transform:
+                        jq: >-
+                          {"id": "chatcmpl-canned", "object": "chat.completion", "created": 0, "model": "canned",
+                           "choices": [{"index": 0, "finish_reason": "stop",
+                                        "message": {"role": "assistant", "content": ("Canned: " + .messages[-1].content)}}],
+                           "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}}
+                """);
+        assertEquals("Canned: hello", content(chat("canned", USER)));
+        // what the README says: a pipe that answers itself answers JSON, even to a request that asked for a stream
+        RawHttp.Response stream = Calls.stream(gateway, "canned", "Authorization: Bearer " + USER);
+        assertEquals(200, stream.status, stream.body);
+        assertEquals("Canned: hello", Calls.json(stream.body).at("/choices/0/message/content").asText());
+    }
 }
