@@ -461,4 +461,24 @@ class PipelinesFlowTest {
         assertEquals(200, stream.status, stream.body);
         assertEquals("Canned: hello", Calls.json(stream.body).at("/choices/0/message/content").asText());
     }
+
+    @Test
+    void outletsRunOnceOnAFailureWithTheErrorOnTheExchange() throws Exception {
+        writeLive("audit.pipeline.yaml", "audit", """
+                pipeline:
+                  id: audit
+                  type: filter
+                  models: ["emu-model"]
+                  outlet:
+                    - log: {message: "audit ${exchangeProperty.CaravanRequestId} error=${exchangeProperty.CaravanError.code}", logName: dev.caravan.pipelines.test}
+                """);
+        upstream.failNext(3, 500);
+        HttpResponse<String> failed = chat("emu-model", USER);
+        assertEquals(502, failed.statusCode(), failed.body());
+        String requestId = failed.headers().firstValue("x-request-id").orElseThrow();
+        List<String> audits = Await.value("the outlet's line", () -> logs.lines().stream()
+                .filter(l -> l.contains("audit " + requestId)).toList(), l -> !l.isEmpty(), Duration.ofSeconds(5));
+        assertEquals(1, audits.size(), audits.toString());
+        assertTrue(audits.get(0).endsWith("error=upstream_error"), audits.toString());
+    }
 }
