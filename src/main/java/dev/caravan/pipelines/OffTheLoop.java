@@ -25,13 +25,14 @@ final class OffTheLoop {
 
     /** Sets the future's result as the body (or its failure as the exception) and ends the step. */
     static boolean complete(Future<Object> future, Exchange exchange, AsyncCallback callback) {
+        if (future.isComplete()) {
+            settle(future, exchange);
+            callback.done(true);
+            return true;
+        }
         Context context = Vertx.currentContext();
         future.onComplete(ar -> {
-            if (ar.succeeded()) {
-                exchange.getMessage().setBody(ar.result());
-            } else {
-                exchange.setException(error(ar.cause()));
-            }
+            settle(future, exchange);
             if (context != null && Vertx.currentContext() != context) {
                 context.runOnContext(v -> callback.done(false));
             } else {
@@ -39,6 +40,14 @@ final class OffTheLoop {
             }
         });
         return false;
+    }
+
+    private static void settle(Future<Object> future, Exchange exchange) {
+        if (future.succeeded()) {
+            exchange.getMessage().setBody(future.result());
+        } else {
+            exchange.setException(error(future.cause()));
+        }
     }
 
     static OpenAiError error(Throwable failure) {

@@ -49,10 +49,10 @@ final class PipelineAdd extends AsyncProcessorSupport {
             callback.done(true);
             return true;
         }
-        return OffTheLoop.complete(yaml.compose(text -> vertx.executeBlocking(() -> {
-            exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 201);
-            return (Object) PipelineView.of(folder.add(text), "running");
-        }, false)), exchange, callback);
+        return OffTheLoop.complete(yaml.compose(text -> vertx.executeBlocking(
+                () -> (Object) PipelineView.of(folder.add(text), "running"), false))
+                .onSuccess(added -> exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 201)),
+                exchange, callback);
     }
 
     private Future<String> yaml(Exchange exchange) {
