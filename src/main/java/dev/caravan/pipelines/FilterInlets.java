@@ -60,10 +60,13 @@ public final class FilterInlets extends AsyncProcessorSupport {
         return SequentialCalls.run(exchange, inlets, callback);
     }
 
-    /** The live filters for the model, each taken for this request; a version retired meanwhile means: look again. */
+    /**
+     * The live filters for the model, each taken for this request; a version retired meanwhile means: look again.
+     * A request no filter runs for allocates nothing.
+     */
     private List<PipelineVersion> take(String model) {
         while (true) {
-            List<PipelineVersion> taken = new ArrayList<>();
+            List<PipelineVersion> taken = null;
             boolean all = true;
             for (PipelineVersion filter : pipelines.snapshot().filters()) {
                 if (!filter.runsFor(model)) {
@@ -73,12 +76,17 @@ public final class FilterInlets extends AsyncProcessorSupport {
                     all = false;
                     break;
                 }
+                if (taken == null) {
+                    taken = new ArrayList<>(4);
+                }
                 taken.add(filter);
             }
             if (all) {
-                return List.copyOf(taken);
+                return taken == null ? List.of() : List.copyOf(taken);
             }
-            taken.forEach(PipelineVersion::release);
+            if (taken != null) {
+                taken.forEach(PipelineVersion::release);
+            }
         }
     }
 }
