@@ -140,6 +140,10 @@ class PipelineAdminTest {
         String route = view.at("/routes/0").asText();
         assertTrue(route.matches("pipeline-tagger-v\\d+-inlet"), route);
         assertNotNull(gateway.camel().getRoute(route), "the inlet is a Camel route");
+        javax.management.ObjectName inJmx = new javax.management.ObjectName(
+                "org.apache.camel:type=routes,name=\"" + route + "\",*");
+        assertEquals(1, java.lang.management.ManagementFactory.getPlatformMBeanServer().queryNames(inJmx, null)
+                .size(), "the inlet shows in JMX like any route");
 
         JsonNode listed = entry("tagger");
         assertNotNull(listed, list().toString());
