@@ -11,7 +11,7 @@ import dev.caravan.api.ReadinessReport;
 import dev.caravan.api.ServerScaleOut;
 import dev.caravan.api.StartupGate;
 import dev.caravan.backend.Adapters;
-import dev.caravan.backend.BackendCall;
+import dev.caravan.backend.BackendRouteSteps;
 import dev.caravan.backend.OpenAiAdapter;
 import dev.caravan.backend.Upstreams;
 import dev.caravan.backend.local.LocalAdapter;
@@ -117,8 +117,10 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("setReplyHeader", new SetReplyHeader());
         startup.attach(camel);
 
+        // gateway.retry.* and gateway.circuit.*: the defaults of each backend's retry: and circuit-breaker:
         Defaults defaults = new Defaults(defaultMaxConcurrent, defaultQueueSize, defaultQueueTimeoutSeconds,
-                defaultTimeoutSeconds);
+                defaultTimeoutSeconds, Resilience.retryDefaults(camel.getPropertiesComponent()),
+                Resilience.circuitDefaults(camel.getPropertiesComponent()));
         GatewayConfigLoader loader = new GatewayConfigLoader(Path.of(configFile), defaults, System::getenv);
         LiveConfig config = new LiveConfig(loader);
         registry.bind("liveConfig", config);
@@ -139,7 +141,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         // retries, a circuit breaker per backend, fallbacks and the request deadline: requestDeadline, circuitCheck,
         // nextFallback, circuitBreakers
         Resilience resilience = Resilience.bind(camel, config, vertx);
-        registry.bind("backendCall", new BackendCall(adapters, vertx, resilience.circuits(), resilience.retries()));
+        // the step of each backend route, bound to its protocol's adapter: openaiCall, ollamaCall, tgiCall, localCall
+        // (anthropicCall, geminiCall: 501 until they have adapters)
+        BackendRouteSteps.bind(registry, adapters, vertx, resilience.circuits());
 
         registry.bind("requestId", new RequestIdHook());
         registry.bind("requestValidator", new RequestValidator());

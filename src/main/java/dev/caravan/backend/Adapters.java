@@ -6,7 +6,10 @@ import java.util.Map;
 import dev.caravan.config.BackendType;
 import dev.caravan.openai.OpenAiError;
 
-/** The adapter for each upstream protocol. */
+/**
+ * The adapter of each upstream protocol. The backend routes name their protocol's call step themselves (see
+ * {@link BackendRouteSteps}); this lookup by a backend's type serves what has no route, such as the model listing.
+ */
 public final class Adapters {
 
     private final Map<BackendType, BackendAdapter> adapters = new EnumMap<>(BackendType.class);
@@ -14,6 +17,11 @@ public final class Adapters {
     public Adapters register(BackendType type, BackendAdapter adapter) {
         adapters.put(type, adapter);
         return this;
+    }
+
+    /** The protocol's adapter, or null when it has none yet. */
+    public BackendAdapter find(BackendType type) {
+        return adapters.get(type);
     }
 
     public BackendAdapter of(BackendType type) {

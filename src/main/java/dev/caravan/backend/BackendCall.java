@@ -32,9 +32,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The step of the backend routes that calls the upstream: picks the adapter for the backend's protocol and makes
- * up to gateway.retry.max-attempts calls, each one let through by the backend's circuit breaker and armed with the
- * backend's timeout and the request's cancellation (client gone, deadline passed); puts the reply on the exchange
+ * The step of a backend route that calls the upstream: each {@code backend-<type>} route names its own instance,
+ * bound to the adapter of its protocol ({@code openaiCall}, {@code ollamaCall}, ...; see {@link BackendRouteSteps}),
+ * so the route a lane calls decides the protocol, whatever the type of the backend it resolved. Makes up to the
+ * backend's retry max-attempts calls (gateway.yaml, default gateway.retry.max-attempts), each one let through by the
+ * backend's circuit breaker and armed with the backend's timeout-seconds and the request's cancellation (client gone, deadline passed); puts the reply on the exchange
  * (or relays the stream to the client). Completes the exchange asynchronously: no thread waits on the upstream,
  * and a backoff between attempts is a Vert.x timer.
  * <p>
@@ -55,22 +57,20 @@ public final class BackendCall extends AsyncProcessorSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackendCall.class);
 
-    private final Adapters adapters;
+    private final BackendAdapter adapter;
     private final Vertx vertx;
     private final CircuitBreakers circuits;
-    private final RetryPolicy retries;
 
-    public BackendCall(Adapters adapters, Vertx vertx, CircuitBreakers circuits, RetryPolicy retries) {
-        this.adapters = adapters;
+    public BackendCall(BackendAdapter adapter, Vertx vertx, CircuitBreakers circuits) {
+        this.adapter = adapter;
         this.vertx = vertx;
         this.circuits = circuits;
-        this.retries = retries;
     }
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         try {
-            Request request = new Request(exchange, adapters);
+            Request request = new Request(exchange, adapter);
             Future<Void> outcome = attempt(request, 1).andThen(ar -> {
                 if (ar.failed() && exchange.getProperty(ExchangeKeys.CLIENT_GONE) == null) {
                     exchange.setException(ar.cause()); // nobody listens to a client that left: no error to report
@@ -123,7 +123,7 @@ public final class BackendCall extends AsyncProcessorSupport {
         }
         return outcome.transform(ar -> {
             vertx.cancelTimer(timer);
-            Throwable failure = ar.failed() ? UpstreamErrors.ofFailure(failure(call, ar.cause())) : null;
+            Throwable failure = ar.failed() ? call.failure(ar.cause()) : null;
             record(breaker, r, attempt, failure);
             if (failure == null) {
                 return Future.succeededFuture();
@@ -133,7 +133,7 @@ public final class BackendCall extends AsyncProcessorSupport {
                 return Future.failedFuture(failure);
             }
             LOG.debug("Request {}: attempt {} of {} on backend '{}' failed ({}); next in {} ms",
-                    call.requestId(), n, retries.maxAttempts(), backend, failure.getMessage(), delay);
+                    call.requestId(), n, r.route.backend().retry().maxAttempts(), backend, failure.getMessage(), delay);
             return backoff(r, delay).compose(v -> attempt(r, n + 1));
         });
     }
@@ -162,7 +162,7 @@ public final class BackendCall extends AsyncProcessorSupport {
             if (ar.succeeded()) {
                 relay.finish();
             } else if (relay.opened() && r.exchange.getProperty(ExchangeKeys.CLIENT_GONE) == null) {
-                relay.fail(UpstreamErrors.ofFailure(failure(call, ar.cause()))); // mid-stream: an error event, no [DONE]
+                relay.fail(call.failure(ar.cause())); // mid-stream: an error event, no [DONE]
             }
             if (ar.succeeded() || relay.opened()) {
                 // what the client got; a stream that never opened leaves the request as the body for a fallback
@@ -201,7 +201,8 @@ public final class BackendCall extends AsyncProcessorSupport {
         if (attempt.relay != null && attempt.relay.opened() || r.cancelled() != null || !Failures.retryable(failure)) {
             return -1;
         }
-        long delay = retries.delayAfter(n, Failures.retryAfterMillis(failure));
+        // the backend's own policy (gateway.yaml retry:), made only once a call failed: nothing on the happy path
+        long delay = RetryPolicy.of(r.route.backend().retry()).delayAfter(n, Failures.retryAfterMillis(failure));
         Long deadline = r.exchange.getProperty(ExchangeKeys.DEADLINE_NANOS, Long.class);
         if (delay >= 0 && deadline != null && System.nanoTime() + delay * 1_000_000L >= deadline) {
             return -1; // the next attempt could not finish in time anyway
@@ -226,12 +227,6 @@ public final class BackendCall extends AsyncProcessorSupport {
         return waited.future();
     }
 
-    /** A call we cancelled fails with whatever the reset surfaced as; the reason we cancelled it is the truth. */
-    private static Throwable failure(UpstreamCall call, Throwable surfaced) {
-        Throwable reason = call.cancellation().reason();
-        return reason != null ? reason : surfaced;
-    }
-
     /** Completes the Camel callback when the future does, synchronously if it already has. */
     private static boolean completeWhen(Future<?> future, AsyncCallback callback) {
         if (future.isComplete()) {
@@ -253,14 +248,14 @@ public final class BackendCall extends AsyncProcessorSupport {
         final boolean translate;
         final Cancellation whole;
 
-        Request(Exchange exchange, Adapters adapters) {
+        Request(Exchange exchange, BackendAdapter adapter) {
             this.exchange = exchange;
             this.route = exchange.getProperty(ExchangeKeys.MODEL_ROUTE, ModelRoute.class);
             this.operation = exchange.getProperty(ExchangeKeys.OPERATION, Operation.class);
             this.format = exchange.getProperty(ExchangeKeys.REPLY_FORMAT, ReplyFormat.class);
             this.request = RequestBody.of(exchange);
             exchange.setProperty(ExchangeKeys.REQUEST, request); // for the post-hooks, once the body is the reply
-            this.adapter = adapters.of(route.backend().backendType());
+            this.adapter = adapter;
             this.translate = operation == Operation.COMPLETION && !adapter.servesLegacyCompletions();
             this.whole = exchange.getProperty(ExchangeKeys.CANCELLATION, Cancellation.class);
         }

@@ -11,10 +11,8 @@ import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.streams.ReadStream;
 
 /**
  * Any OpenAI-compatible server (vLLM, llama.cpp server, LM Studio, OpenAI, OpenRouter). The client's request
@@ -53,48 +51,8 @@ public final class OpenAiAdapter implements BackendAdapter {
 
     @Override
     public Future<Void> stream(UpstreamCall call, ChunkSink sink) {
-        ObjectNode body = upstreamBody(call, true);
-        Promise<Void> done = Promise.promise();
-        UpstreamHttp.post(upstreams.client(call), call, path(call), body,
-                EVENT_STREAM).onFailure(done::tryFail).onSuccess(response -> {
-                    sink.open();
-                    StreamState state = new StreamState();
-                    ReadStream<Buffer>[] events = new ReadStream[1];
-                    events[0] = SseEvents.parse(response, data -> {
-                        if (done.future().isComplete()) {
-                            return;
-                        }
-                        if ("[DONE]".equals(data)) {
-                            state.done = true;
-                            return;
-                        }
-                        try {
-                            ObjectNode chunk = parseChunk(data);
-                            if (chunk.has("error")) {
-                                throw UpstreamErrors.ofStatus(502, Buffer.buffer(data));
-                            }
-                            state.sawFinish |= hasFinishReason(chunk);
-                            sink.accept(chunk);
-                        } catch (OpenAiError e) {
-                            done.tryFail(e);
-                            response.request().reset(0, e); // nothing more of this stream is wanted
-                            return;
-                        }
-                        if (!sink.writable()) {
-                            events[0].pause();
-                            sink.whenWritable(events[0]::resume);
-                        }
-                    });
-                    events[0].exceptionHandler(e -> done.tryFail(UpstreamErrors.ofFailure(e)));
-                    events[0].endHandler(v -> {
-                        if (state.done || state.sawFinish) {
-                            done.tryComplete();
-                        } else {
-                            done.tryFail(UpstreamErrors.CUT);
-                        }
-                    });
-                });
-        return done.future();
+        return StreamPump.pump(call, UpstreamHttp.post(upstreams.client(call), call, path(call),
+                upstreamBody(call, true), EVENT_STREAM), sink, StreamPump.SSE, new ChunkEvents(sink));
     }
 
     @Override
@@ -144,6 +102,40 @@ public final class OpenAiAdapter implements BackendAdapter {
         return url.endsWith("/v1") ? url.substring(0, url.length() - 3) : url;
     }
 
+    /** An OpenAI stream's events are OpenAI chunks already: checked, passed on, its end marker watched for. */
+    private static final class ChunkEvents implements StreamDecoder<String> {
+        private final ChunkSink sink;
+        private boolean done;
+        private boolean sawFinish;
+
+        ChunkEvents(ChunkSink sink) {
+            this.sink = sink;
+        }
+
+        @Override
+        public void onEvent(String data) {
+            if (done) {
+                return; // nothing after [DONE] counts
+            }
+            if ("[DONE]".equals(data)) {
+                done = true;
+                return;
+            }
+            ObjectNode chunk = parseChunk(data);
+            if (chunk.has("error")) {
+                throw UpstreamErrors.ofStatus(502, Buffer.buffer(data));
+            }
+            sawFinish |= hasFinishReason(chunk);
+            sink.accept(chunk);
+        }
+
+        /** [DONE], or a finish_reason (servers that end without [DONE] still finished their answer). */
+        @Override
+        public boolean finished() {
+            return done || sawFinish;
+        }
+    }
+
     private static ObjectNode parseChunk(String data) {
         try {
             JsonNode node = Json.MAPPER.readTree(data);
@@ -163,10 +155,5 @@ public final class OpenAiAdapter implements BackendAdapter {
             }
         }
         return false;
-    }
-
-    private static final class StreamState {
-        boolean done;
-        boolean sawFinish;
     }
 }

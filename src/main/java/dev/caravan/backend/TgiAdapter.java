@@ -9,14 +9,9 @@ import dev.caravan.backend.tgi.Prompt;
 import dev.caravan.backend.tgi.TokenStream;
 import dev.caravan.config.BackendConfig;
 import dev.caravan.openai.ChunkSink;
-import dev.caravan.openai.OpenAiError;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.streams.ReadStream;
 
 /**
  * Hugging Face text-generation-inference, native API (/generate, /generate_stream, /info): it takes a prompt,
@@ -29,8 +24,8 @@ import io.vertx.core.streams.ReadStream;
  * four stops (the gateway sends the first four and watches for the rest itself, ending the stream and freeing
  * the GPU when one of those appears).
  * <p>
- * The translations live in {@link dev.caravan.backend.tgi}; this class does the HTTP: calls, streams with
- * back-pressure, early ends, and cancellation.
+ * The translations live in {@link dev.caravan.backend.tgi}; this class makes the calls, and a stream's reading,
+ * back-pressure, early end and cancellation are the {@link StreamPump}'s.
  */
 public final class TgiAdapter implements BackendAdapter {
 
@@ -60,7 +55,7 @@ public final class TgiAdapter implements BackendAdapter {
                 .compose(response -> UpstreamBodies.read(response, upstreams.maxReplyBytes())
                         .map(body -> GenerateReply.of(call, prompt,
                                 response.getHeader("x-prompt-tokens"), body))) // TGI's router sets it on /generate
-                .recover(e -> Future.failedFuture(failure(call, e)));
+                .recover(e -> Future.failedFuture(call.failure(e)));
     }
 
     @Override
@@ -71,11 +66,8 @@ public final class TgiAdapter implements BackendAdapter {
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
-        Promise<Void> done = Promise.promise();
-        UpstreamHttp.post(client(call), call, "/generate_stream", GenerateBody.of(call, prompt), EVENT_STREAM)
-                .onFailure(e -> done.tryFail(failure(call, e)))
-                .onSuccess(response -> relay(call, prompt, sink, response, done));
-        return done.future();
+        return StreamPump.pump(call, UpstreamHttp.post(client(call), call, "/generate_stream",
+                GenerateBody.of(call, prompt), EVENT_STREAM), sink, StreamPump.SSE, new TokenStream(call, prompt, sink));
     }
 
     @Override
@@ -88,59 +80,5 @@ public final class TgiAdapter implements BackendAdapter {
 
     private HttpClient client(UpstreamCall call) {
         return upstreams.client(call);
-    }
-
-    private static void relay(UpstreamCall call, Prompt prompt, ChunkSink sink, HttpClientResponse response,
-                              Promise<Void> done) {
-        try {
-            sink.open();
-            TokenStream state = new TokenStream(call, prompt, sink);
-            state.start();
-            @SuppressWarnings("unchecked")
-            ReadStream<Buffer>[] events = new ReadStream[1];
-            events[0] = SseEvents.parse(response, data -> {
-                if (done.future().isComplete()) {
-                    return;
-                }
-                try {
-                    state.onEvent(data);
-                } catch (RuntimeException e) {
-                    abort(call, response, done, e);
-                    return;
-                }
-                if (state.stoppedEarly()) {
-                    // a stop TGI was not told about appeared: the reply is complete, the rest is not wanted
-                    done.tryComplete();
-                    response.request().reset(0);
-                    return;
-                }
-                if (!sink.writable()) {
-                    events[0].pause(); // the client is slow: stop reading, TCP tells TGI to wait
-                    sink.whenWritable(events[0]::resume);
-                }
-            });
-            events[0].exceptionHandler(e -> abort(call, response, done, e)); // reset: a broken read must free the slot too
-            events[0].endHandler(v -> {
-                if (state.finished()) {
-                    done.tryComplete();
-                } else {
-                    done.tryFail(UpstreamErrors.CUT); // TGI sends no [DONE]: only the final event marks a clean end
-                }
-            });
-        } catch (RuntimeException e) {
-            abort(call, response, done, e);
-        }
-    }
-
-    private static void abort(UpstreamCall call, HttpClientResponse response, Promise<Void> done, Throwable e) {
-        OpenAiError error = failure(call, e);
-        done.tryFail(error);
-        response.request().reset(0, error); // a reset, unlike a close, does not drain the rest
-    }
-
-    /** Why a call failed: the cancellation's own reason (deadline: 504) beats the bare reset it caused. */
-    private static OpenAiError failure(UpstreamCall call, Throwable e) {
-        Throwable reason = call.cancellation().reason();
-        return UpstreamErrors.ofFailure(reason != null ? reason : e);
     }
 }

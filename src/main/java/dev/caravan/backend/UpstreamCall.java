@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.config.BackendConfig;
 import dev.caravan.config.ModelRoute;
 import dev.caravan.exchange.Cancellation;
+import dev.caravan.openai.OpenAiError;
 import dev.caravan.openai.Operation;
 
 /**
@@ -27,5 +28,11 @@ public record UpstreamCall(
 
     public long timeoutMillis() {
         return route.backend().timeoutSeconds() * 1000L;
+    }
+
+    /** Why this call failed: the cancellation's own reason (deadline: 504) beats the bare reset it caused. */
+    public OpenAiError failure(Throwable surfaced) {
+        Throwable reason = cancellation.reason();
+        return UpstreamErrors.ofFailure(reason != null ? reason : surfaced);
     }
 }

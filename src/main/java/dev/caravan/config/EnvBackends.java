@@ -54,7 +54,7 @@ final class EnvBackends {
         if (url == null || backends.containsKey(name)) {
             return;
         }
-        backends.put(name, new BackendConfig(type, url, apiKey, null, null, null, null));
+        backends.put(name, BackendConfig.of(type, url, apiKey));
         models.putIfAbsent(name + "/*", new ModelConfig(name, null, null, null, null, null));
     }
 

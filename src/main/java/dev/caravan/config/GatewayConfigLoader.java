@@ -29,6 +29,33 @@ import org.slf4j.LoggerFactory;
  * Reads gateway.yaml: env references resolved, unknown keys refused with file, line and key, references between
  * models and backends checked, two backends on one upstream refused. When no file exists: the built-in local
  * backend and what the environment declares ({@link EnvBackends}); a file alone says what the backends are.
+ * <p>
+ * A backend's settings, each optional, its default from application.properties (env) when absent:
+ * <pre>
+ * backends:
+ *   gpu:
+ *     type: ollama                  # openai | ollama | tgi | anthropic | gemini | local
+ *     url: http://127.0.0.1:11434
+ *     api-key: ${env:GPU_KEY}
+ *     max-concurrent: 4             # gateway.default-max-concurrent (MAX_CONCURRENT)
+ *     queue-size: 64                # gateway.default-queue-size
+ *     queue-timeout-seconds: 30     # gateway.default-queue-timeout-seconds
+ *     timeout-seconds: 120          # the whole upstream call; gateway.default-timeout-seconds
+ *     retry:                        # gateway.retry.*, key by key
+ *       max-attempts: 3             #   calls in all, the first included (1 = no retries)
+ *       base-delay-ms: 200          #   backoff ceiling after the first failure, doubling (full jitter)
+ *       max-delay-ms: 5000          #   longest wait between attempts, an upstream's retry-after included
+ *     circuit-breaker:              # gateway.circuit.*, key by key
+ *       failure-rate-threshold: 50  #   % of failed calls in the window that opens it
+ *       slow-call-rate-threshold: 80
+ *       slow-call-duration-ms: 60000
+ *       minimum-calls: 10           #   calls in the window before the rates count
+ *       sliding-window-size: 20     #   the last N calls
+ *       wait-in-open-ms: 30000      #   open (503 circuit_open) this long, then half-open
+ *       half-open-calls: 2          #   probes that close or re-open it
+ * </pre>
+ * The circuit's scope (per backend and model, or per backend) and its model cap stay global (gateway.circuit.scope,
+ * gateway.circuit.max-models): they bound the gateway's own memory, not one backend's behaviour.
  */
 public final class GatewayConfigLoader {
 
@@ -59,7 +86,7 @@ public final class GatewayConfigLoader {
         Map<String, ModelConfig> models = new LinkedHashMap<>();
         EnvBackends envBackends = new EnvBackends(env);
         if (declared == null) {
-            backends.put(LocalModels.BACKEND, new BackendConfig("local", null, null, null, null, null, null));
+            backends.put(LocalModels.BACKEND, BackendConfig.of("local", null, null));
             models.putAll(LocalModels.models());
             envBackends.addTo(backends, models);
         } else {
@@ -118,7 +145,9 @@ public final class GatewayConfigLoader {
             throw new ConfigException(String.format("%s line %d: unknown key '%s' (known: %s)", file,
                     YamlLines.lineOf(text, e.getPath()), e.getPropertyName(), e.getKnownPropertyIds()), e);
         } catch (JsonMappingException e) {
-            int line = e.getLocation() != null ? e.getLocation().getLineNr() : YamlLines.lineOf(text, e.getPath());
+            // a value mapped from the parsed tree has no location of its own (-1): find its key along the path
+            int line = e.getLocation() != null && e.getLocation().getLineNr() > 0 ? e.getLocation().getLineNr()
+                    : YamlLines.lineOf(text, e.getPath());
             throw new ConfigException(String.format("%s line %d: %s", file, line, e.getOriginalMessage()), e);
         } catch (JsonProcessingException e) {
             throw new ConfigException(String.format("%s line %d: %s", file,
@@ -187,6 +216,13 @@ public final class GatewayConfigLoader {
                     || backend.timeoutSeconds() < 1) {
                 throw new ConfigException(file + ": backend '" + name
                         + "': max-concurrent and timeout-seconds must be at least 1, queue sizes and timeouts not negative");
+            }
+            String problem = backend.retry().problem("retry");
+            if (problem == null) {
+                problem = backend.circuitBreaker().problem("circuit-breaker");
+            }
+            if (problem != null) {
+                throw new ConfigException(file + ": backend '" + name + "': " + problem);
             }
         });
         config.models().forEach((id, model) -> {

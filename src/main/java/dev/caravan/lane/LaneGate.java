@@ -13,6 +13,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
 import org.apache.camel.api.management.ManagedAttribute;
 import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.spi.Synchronization;
@@ -23,19 +24,26 @@ import org.apache.camel.support.AsyncProcessorSupport;
  * retry-after beyond that); none waits longer than queue-timeout-seconds (503); one whose request is cancelled
  * (client gone, deadline passed) leaves at once. Waiters are served high before normal before low priority,
  * first come first served within a priority; when the room is full, a request of higher priority takes the
- * place of the newest waiter of the lowest priority below it, which gets the 503 instead. A slot is held until
- * the exchange completes, that is after its reply or stream ended.
+ * place of the newest waiter of the lowest priority below it, which gets the 503 instead.
  * <p>
- * Why not a SEDA queue in front of the Throttle: both park a thread per waiting request (SEDA's request-reply
+ * This is the lane's one cap. The lane route (routes/50-lanes) acquires a slot with this processor and gives it
+ * back in the doFinally around the backend call, through {@link #releaser()}: a slot is held while the upstream
+ * call runs, a stream until it ends. The exchange notes the gate whose slot it holds ({@link #SLOT}), so a release
+ * frees exactly the slot taken and a second release of the same visit is a no-op; a fallback that takes the request
+ * to another lane (or back to this one) finds the slot already freed. As a guard against a slot lost for good, an
+ * exchange that ends still holding one (stopped between the steps by a forced shutdown) gives it back when it
+ * completes.
+ * <p>
+ * Why not a SEDA queue in front of the Throttle EIP: both park a thread per waiting request (SEDA's request-reply
  * producer waits on a latch, the Throttle's ConcurrentRequests mode on a semaphore), which a gateway holding
  * thousands of streams cannot afford, and neither orders by priority. A waiting exchange here is a callback in a
- * queue. The Throttle EIP after this step in the lane route caps the upstream calls at the same number.
+ * queue.
  */
 @ManagedResource(description = "Caravan lane: concurrency cap and bounded priority queue of one backend")
 public final class LaneGate extends AsyncProcessorSupport {
 
-    /** Exchange property: the lane's max-concurrent, for the Throttle EIP that follows the gate. */
-    public static final String MAX_CONCURRENT = "CaravanLaneMax";
+    /** Exchange property: the gate whose slot the exchange holds now (absent once released). */
+    public static final String SLOT = "CaravanLaneSlot";
     /** Exchange property: nanoseconds the exchange waited in the queue. */
     public static final String WAITED_NANOS = "CaravanLaneWaitedNanos";
 
@@ -43,6 +51,18 @@ public final class LaneGate extends AsyncProcessorSupport {
     private final Vertx vertx;
     private final Map<Priority, ArrayDeque<Waiter>> queues = new EnumMap<>(Priority.class);
     private final WaitTimes waitTimes = new WaitTimes(1024);
+    private final Processor releaser = this::release;
+    private final Synchronization leftover = new Synchronization() {
+        @Override
+        public void onComplete(Exchange exchange) {
+            release(exchange);
+        }
+
+        @Override
+        public void onFailure(Exchange exchange) {
+            release(exchange);
+        }
+    };
     private volatile int maxConcurrent;
     private volatile int queueSize;
     private volatile long queueTimeoutMillis;
@@ -163,7 +183,7 @@ public final class LaneGate extends AsyncProcessorSupport {
                     "Backend '" + backend + "' is busy: a request of higher priority took this place in the queue", 1));
         }
         if (waiter == null) {
-            holdSlotUntilDone(exchange);
+            holdSlot(exchange);
             callback.done(true);
             return true;
         }
@@ -200,26 +220,27 @@ public final class LaneGate extends AsyncProcessorSupport {
         return null;
     }
 
-    private void holdSlotUntilDone(Exchange exchange) {
-        exchange.setProperty(MAX_CONCURRENT, maxConcurrent); // the Throttle after the gate caps at the same number
-        exchange.getExchangeExtension().addOnCompletion(new Synchronization() {
-            @Override
-            public void onComplete(Exchange done) {
-                release();
-            }
-
-            @Override
-            public void onFailure(Exchange done) {
-                release();
-            }
-        });
+    /** The lane route's release step (bound as laneRelease-&lt;backend&gt;): frees the slot this exchange holds here. */
+    public Processor releaser() {
+        return releaser;
     }
 
-    private void release() {
+    /** Frees the exchange's slot of this gate, if it holds one; returns whether it did. */
+    public boolean release(Exchange exchange) {
+        if (exchange.getProperty(SLOT) != this) {
+            return false;
+        }
+        exchange.removeProperty(SLOT);
         synchronized (this) {
             inFlight--;
         }
         admitWaiters();
+        return true;
+    }
+
+    private void holdSlot(Exchange exchange) {
+        exchange.setProperty(SLOT, this);
+        exchange.getExchangeExtension().addOnCompletion(leftover);
     }
 
     private void admitWaiters() {
@@ -238,7 +259,7 @@ public final class LaneGate extends AsyncProcessorSupport {
             long waited = System.nanoTime() - next.since;
             waitTimes.record(waited);
             next.exchange.setProperty(WAITED_NANOS, waited);
-            holdSlotUntilDone(next.exchange);
+            holdSlot(next.exchange);
             // resume on the waiter's own event loop, after the releasing exchange has finished its completion
             next.context.runOnContext(v -> next.callback.done(false));
         }

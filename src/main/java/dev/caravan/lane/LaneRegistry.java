@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One lane per backend: a {@link LaneGate} bound as {@code laneGate-<backend>} and a route {@code lane-<backend>}
- * made from the {@code lane} route template of routes/. Follows gateway.yaml: new backends get a lane, removed
+ * One lane per backend: a {@link LaneGate} bound as {@code laneGate-<backend>} (the acquire step), its release
+ * step bound as {@code laneRelease-<backend>}, and a route {@code lane-<backend>} made from the {@code lane} route
+ * template of routes/. Follows gateway.yaml: new backends get a lane, removed
  * ones lose theirs, changed limits apply in place.
  */
 public final class LaneRegistry {
@@ -64,6 +65,7 @@ public final class LaneRegistry {
     private void add(String name, BackendConfig config) {
         LaneGate gate = new LaneGate(name, config, vertx);
         camel.getRegistry().bind("laneGate-" + name, gate);
+        camel.getRegistry().bind("laneRelease-" + name, gate.releaser());
         try {
             TemplatedRouteBuilder.builder(camel, TEMPLATE)
                     .routeId("lane-" + name)
@@ -89,6 +91,7 @@ public final class LaneRegistry {
             LOG.warn("The lane of removed backend '{}' could not be removed: {}", name, e.toString());
         }
         camel.getRegistry().unbind("laneGate-" + name);
+        camel.getRegistry().unbind("laneRelease-" + name);
         unobserve(name);
         LOG.info("Lane lane-{} removed", name);
     }

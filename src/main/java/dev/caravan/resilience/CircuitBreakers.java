@@ -9,6 +9,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.caravan.config.BackendConfig;
+import dev.caravan.config.CircuitBreakerSettings;
 import dev.caravan.config.ModelCatalog;
 import dev.caravan.config.ModelRoute;
 import dev.caravan.openai.OpenAiError;
@@ -34,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * timeouts, 5xx; see {@link Failures#countsAgainstBackend}) or were too slow; after the open wait a Vert.x timer
  * half-opens it and a few probe calls decide.
  * <p>
+ * Each backend's breakers take its own thresholds and open wait (gateway.yaml {@code circuit-breaker:}, defaults
+ * gateway.circuit.*); a backend whose settings change starts afresh, as one whose url or type changed does.
+ * <p>
  * A backend's state (in /health, /v1/lanes and the caravan_circuit_state gauge, whose labels stay one set per
  * backend) is the worst of its circuits; {@link #openModels} lists the models whose circuit is not closed.
  * <p>
@@ -49,49 +53,37 @@ public final class CircuitBreakers {
     private static final String WHOLE = "";
 
     private final Vertx vertx;
-    private final CircuitBreakerRegistry registry;
-    private final long openWaitMillis;
+    private final CircuitBreakerRegistry registry = CircuitBreakerRegistry.ofDefaults();
     private final boolean perModel;
     private final int maxModels;
     private final Map<String, Backend> backends = new ConcurrentHashMap<>();
     private volatile MeterRegistry meters;
 
-    public CircuitBreakers(Vertx vertx, CircuitSettings settings) {
+    /**
+     * @param scope     "model": a circuit per backend and upstream model; "backend": one per backend
+     * @param maxModels circuits of their own per backend; the models past them share one
+     */
+    public CircuitBreakers(Vertx vertx, String scope, int maxModels) {
         this.vertx = vertx;
-        this.openWaitMillis = settings.waitInOpenMillis();
-        this.perModel = !"backend".equalsIgnoreCase(settings.scope().trim());
-        this.maxModels = Math.max(1, settings.maxModels());
-        this.registry = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
+        this.perModel = !"backend".equalsIgnoreCase(scope.trim());
+        this.maxModels = Math.max(1, maxModels);
+    }
+
+    /** resilience4j's form of a backend's circuit-breaker settings. */
+    static CircuitBreakerConfig configOf(CircuitBreakerSettings settings) {
+        return CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(settings.slidingWindowSize())
                 .minimumNumberOfCalls(settings.minimumCalls())
                 .failureRateThreshold(settings.failureRateThreshold())
                 .slowCallRateThreshold(settings.slowCallRateThreshold())
-                .slowCallDurationThreshold(Duration.ofMillis(settings.slowCallDurationMillis()))
-                .waitDurationInOpenState(Duration.ofMillis(settings.waitInOpenMillis()))
+                .slowCallDurationThreshold(Duration.ofMillis(settings.slowCallDurationMs()))
+                .waitDurationInOpenState(Duration.ofMillis(settings.waitInOpenMs()))
                 .permittedNumberOfCallsInHalfOpenState(settings.halfOpenCalls())
                 // half-opened by our own Vert.x timer (see opened()), not by resilience4j's scheduler thread
                 .automaticTransitionFromOpenToHalfOpenEnabled(false)
                 .writableStackTraceEnabled(false)
-                .build());
-    }
-
-    /**
-     * Settings of every breaker (application.properties, gateway.circuit.*).
-     *
-     * @param failureRateThreshold   percentage of failed calls in the window that opens the circuit
-     * @param slowCallRateThreshold  percentage of slow calls in the window that opens the circuit
-     * @param slowCallDurationMillis a call (a stream: its first byte) slower than this is slow
-     * @param minimumCalls           calls in the window before the rates count at all
-     * @param slidingWindowSize      the last N calls the rates are taken over
-     * @param waitInOpenMillis       how long an open circuit fails fast before it half-opens
-     * @param halfOpenCalls          probe calls let through when half-open; their outcome closes or re-opens it
-     * @param scope                  "model": a circuit per backend and upstream model; "backend": one per backend
-     * @param maxModels              circuits of their own per backend; the models past them share one
-     */
-    public record CircuitSettings(float failureRateThreshold, float slowCallRateThreshold, long slowCallDurationMillis,
-                                  int minimumCalls, int slidingWindowSize, long waitInOpenMillis, int halfOpenCalls,
-                                  String scope, int maxModels) {
+                .build();
     }
 
     /** The breaker the calls of this route go through, made on first use. */
@@ -135,7 +127,7 @@ public final class CircuitBreakers {
     /** 503 circuit_open, with retry-after = seconds until the route's circuit half-opens. */
     public OpenAiError openError(ModelRoute route) {
         Circuit circuit = circuit(route);
-        long retryAfter = circuit.retryAfterSeconds(openWaitMillis);
+        long retryAfter = circuit.retryAfterSeconds();
         String what = circuit.model.isEmpty() ? "Backend '" + route.backendName() + "'"
                 : "Model '" + route.model() + "' on backend '" + route.backendName() + "'";
         return new OpenAiError(503, "server_error", "circuit_open", null, what
@@ -150,11 +142,12 @@ public final class CircuitBreakers {
             Backend backend = backends.get(name);
             BackendConfig now = configured.get(name);
             if (now == null || backend.config != null && (!Objects.equals(backend.config.url(), now.url())
-                    || !Objects.equals(backend.config.type(), now.type()))) {
-                remove(name); // gone, or now another upstream: its history says nothing of the new one
+                    || !Objects.equals(backend.config.type(), now.type())
+                    || !Objects.equals(backend.config.circuitBreaker(), now.circuitBreaker()))) {
+                remove(name); // gone, another upstream, or judged by new rules: its history says nothing of the new one
             }
         }
-        configured.forEach((name, config) -> backend(name).config = config);
+        configured.forEach((name, config) -> backend(name).configure(config));
     }
 
     /** Registers the caravan_circuit_state gauges (1 for the state a backend is in) now and for new backends. */
@@ -215,7 +208,7 @@ public final class CircuitBreakers {
         }
         String name = route.backendName();
         String key = model;
-        return backend.circuits.computeIfAbsent(key, m -> create(name, m));
+        return backend.circuits.computeIfAbsent(key, m -> create(name, m, backend.breakerConfig(route.backend())));
     }
 
     private Backend backend(String name) {
@@ -232,10 +225,10 @@ public final class CircuitBreakers {
         return made;
     }
 
-    private Circuit create(String backend, String model) {
+    private Circuit create(String backend, String model, CircuitBreakerConfig config) {
         String label = model.isEmpty() ? "backend '" + backend + "'" : "model '" + model + "' of backend '" + backend + "'";
-        CircuitBreaker breaker = registry.circuitBreaker(model.isEmpty() ? backend : backend + "/" + model);
-        Circuit circuit = new Circuit(breaker, model);
+        CircuitBreaker breaker = registry.circuitBreaker(model.isEmpty() ? backend : backend + "/" + model, config);
+        Circuit circuit = new Circuit(breaker, model, config.getWaitIntervalFunctionInOpenState().apply(1));
         breaker.getEventPublisher().onStateTransition(event -> {
             switch (event.getStateTransition().getToState()) {
                 case OPEN -> opened(label, circuit);
@@ -253,8 +246,8 @@ public final class CircuitBreakers {
         circuit.openedAtNanos = openedAt;
         CircuitBreaker.Metrics metrics = circuit.breaker.getMetrics();
         LOG.warn("Circuit of {} opened (failure rate {}%, slow calls {}%): its calls fail fast for {} ms",
-                label, metrics.getFailureRate(), metrics.getSlowCallRate(), openWaitMillis);
-        vertx.setTimer(Math.max(1, openWaitMillis), id -> {
+                label, metrics.getFailureRate(), metrics.getSlowCallRate(), circuit.openWaitMillis);
+        vertx.setTimer(Math.max(1, circuit.openWaitMillis), id -> {
             if (circuit.openedAtNanos == openedAt && circuit.breaker.getState() == CircuitBreaker.State.OPEN) {
                 try {
                     circuit.breaker.transitionToHalfOpenState();
@@ -298,20 +291,39 @@ public final class CircuitBreakers {
     private static final class Backend {
         final Map<String, Circuit> circuits = new ConcurrentHashMap<>();
         volatile BackendConfig config;
+        volatile CircuitBreakerConfig breakerConfig;
+
+        void configure(BackendConfig config) {
+            this.config = config;
+            this.breakerConfig = configOf(settingsOf(config));
+        }
+
+        /** The breakers' settings, made once per configuration; {@code route} says them until apply() has run. */
+        CircuitBreakerConfig breakerConfig(BackendConfig route) {
+            CircuitBreakerConfig made = breakerConfig;
+            return made != null ? made : configOf(settingsOf(route));
+        }
+
+        private static CircuitBreakerSettings settingsOf(BackendConfig config) {
+            return config == null || config.circuitBreaker() == null ? CircuitBreakerSettings.BUILT_IN
+                    : config.circuitBreaker();
+        }
     }
 
     private static final class Circuit {
         final CircuitBreaker breaker;
         final String model;
+        final long openWaitMillis;
         volatile long openedAtNanos;
 
-        Circuit(CircuitBreaker breaker, String model) {
+        Circuit(CircuitBreaker breaker, String model, long openWaitMillis) {
             this.breaker = breaker;
             this.model = model;
+            this.openWaitMillis = openWaitMillis;
         }
 
         /** Whole seconds until this open circuit half-opens (at least 1). */
-        long retryAfterSeconds(long openWaitMillis) {
+        long retryAfterSeconds() {
             if (breaker.getState() != CircuitBreaker.State.OPEN) {
                 return 1;
             }

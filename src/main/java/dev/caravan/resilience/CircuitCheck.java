@@ -10,8 +10,7 @@ import org.apache.camel.Processor;
  * Router step "circuit-check", right before the lane: a request whose deadline passed (or whose client left)
  * goes no further, and one for a backend whose circuit is open fails fast with 503 circuit_open instead of waiting
  * in that backend's lane (the next model of the chain may serve). The circuit is the route's: its backend and upstream
- * model (or its backend, with gateway.circuit.scope=backend). Notes what the exchange holds before the lane
- * visit, so a fallback can free the lane's slot (see {@link LaneSlots}).
+ * model (or its backend, with gateway.circuit.scope=backend).
  */
 public final class CircuitCheck implements Processor {
 
@@ -32,13 +31,5 @@ public final class CircuitCheck implements Processor {
         if (route != null && circuits.isOpen(route)) {
             throw circuits.openError(route);
         }
-        if (exchange.getProperty(NextFallback.CHAIN) != null || hasFallbacks(exchange)) {
-            LaneSlots.mark(exchange); // only a request that may leave this lane for another needs the note
-        }
-    }
-
-    private static boolean hasFallbacks(Exchange exchange) {
-        ModelRoute route = exchange.getProperty(ExchangeKeys.MODEL_ROUTE, ModelRoute.class);
-        return route != null && route.config() != null && !route.config().fallbacksOrEmpty().isEmpty();
     }
 }

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * upstream judged the request bad). When the chain is used up, the client gets the requested model's error, its
  * message naming what the fallbacks answered.
  * <p>
- * The failed lane's slot is freed before the next lane is entered, so a fallback never holds two slots.
+ * The failed lane's slot is already free when this step runs (the lane releases it in its doFinally), so a
+ * fallback never holds two slots.
  */
 public final class NextFallback implements Processor {
 
@@ -60,7 +61,6 @@ public final class NextFallback implements Processor {
         if (next == null) {
             throw chain.giveUp(exchange, failure);
         }
-        LaneSlots.releaseSince(exchange);
         // routine while a circuit is open, news otherwise
         boolean routine = failure instanceof OpenAiError error && "circuit_open".equals(error.code());
         if (routine ? LOG.isDebugEnabled() : LOG.isInfoEnabled()) {

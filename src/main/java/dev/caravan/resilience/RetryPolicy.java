@@ -2,6 +2,8 @@ package dev.caravan.resilience;
 
 import java.util.concurrent.ThreadLocalRandom;
 
+import dev.caravan.config.RetrySettings;
+
 /**
  * How often and how long apart the gateway calls a failing upstream again: at most {@code maxAttempts} calls in
  * all, exponential backoff with full jitter between them (a uniform wait in [0, min(maxDelay, base·2ⁿ⁻¹)], so a
@@ -16,11 +18,17 @@ public record RetryPolicy(int maxAttempts, long baseDelayMillis, long maxDelayMi
 
     public RetryPolicy {
         if (maxAttempts < 1) {
-            throw new IllegalArgumentException("gateway.retry.max-attempts must be at least 1, not " + maxAttempts);
+            throw new IllegalArgumentException("retry max-attempts must be at least 1, not " + maxAttempts);
         }
         if (baseDelayMillis < 0 || maxDelayMillis < 0) {
-            throw new IllegalArgumentException("gateway.retry delays must not be negative");
+            throw new IllegalArgumentException("retry delays must not be negative");
         }
+    }
+
+    /** The policy of a backend's retry settings (gateway.yaml, defaults filled in). */
+    public static RetryPolicy of(RetrySettings settings) {
+        RetrySettings s = settings != null ? settings : RetrySettings.BUILT_IN;
+        return new RetryPolicy(s.maxAttempts(), s.baseDelayMs(), s.maxDelayMs());
     }
 
     /**

@@ -464,6 +464,98 @@ class GatewayConfigLoaderTest {
         assertTrue(e.getMessage().contains("'a'"), e.getMessage());
     }
 
+    // -- per-backend retry and circuit breaker -------------------------------------------------------------------
+
+    private static final Defaults TUNED_DEFAULTS = new Defaults(8, 64, 30, 300, new RetrySettings(3, 200L, 5000L),
+            new CircuitBreakerSettings(50f, 80f, 60_000L, 10, 20, 30_000L, 2));
+
+    @Test
+    void retryAndCircuitBreakerSettingsArePerBackendKeyByKeyOverTheDefaults() {
+        GatewayConfig config = load("""
+                backends:
+                  patient:
+                    type: openai
+                    url: http://127.0.0.1:8000
+                    retry: {max-attempts: 5, max-delay-ms: 9000}
+                    circuit-breaker:
+                      failure-rate-threshold: 25
+                      minimum-calls: 4
+                      sliding-window-size: 8
+                      wait-in-open-ms: 1500
+                  plain: {type: ollama, url: "http://127.0.0.1:11434"}
+                models: {}
+                """, TUNED_DEFAULTS);
+        BackendConfig patient = config.backends().get("patient");
+        assertEquals(new RetrySettings(5, 200L, 9000L), patient.retry(), "unsaid keys keep the default");
+        assertEquals(new CircuitBreakerSettings(25f, 80f, 60_000L, 4, 8, 1500L, 2), patient.circuitBreaker());
+        BackendConfig plain = config.backends().get("plain");
+        assertEquals(TUNED_DEFAULTS.retry(), plain.retry(), "a backend that says nothing gets gateway.retry.*");
+        assertEquals(TUNED_DEFAULTS.circuitBreaker(), plain.circuitBreaker());
+    }
+
+    @Test
+    void anUnknownRetryOrCircuitKeyIsRefusedWithFileLineAndKey() {
+        ConfigException retry = refused("""
+                backends:
+                  gpu:
+                    type: ollama
+                    url: http://127.0.0.1:11434
+                    retry:
+                      max-attempts: 2
+                      backoff-ms: 100
+                models: {}
+                """);
+        assertTrue(retry.getMessage().contains(file.toString()), retry.getMessage());
+        assertTrue(retry.getMessage().contains("line 7"), "names the line of the key (7): " + retry.getMessage());
+        assertTrue(retry.getMessage().contains("backoff-ms"), retry.getMessage());
+        assertTrue(retry.getMessage().contains("max-attempts"), "lists the known keys: " + retry.getMessage());
+
+        ConfigException circuit = refused("""
+                backends:
+                  gpu:
+                    type: ollama
+                    url: http://127.0.0.1:11434
+                    circuit-breaker: {failure-rate: 20}
+                models: {}
+                """);
+        assertTrue(circuit.getMessage().contains("line 5"), circuit.getMessage());
+        assertTrue(circuit.getMessage().contains("failure-rate"), circuit.getMessage());
+    }
+
+    @Test
+    void retryAndCircuitValuesThatCannotWorkAreRefused() {
+        ConfigException zero = refused("""
+                backends:
+                  a: {type: openai, url: "http://127.0.0.1:8000", retry: {max-attempts: 0}}
+                models: {}
+                """);
+        assertTrue(zero.getMessage().contains("'a'") && zero.getMessage().contains("retry.max-attempts"),
+                zero.getMessage());
+        ConfigException rate = refused("""
+                backends:
+                  a: {type: openai, url: "http://127.0.0.1:8000", circuit-breaker: {failure-rate-threshold: 150}}
+                models: {}
+                """);
+        assertTrue(rate.getMessage().contains("circuit-breaker.failure-rate-threshold"), rate.getMessage());
+        ConfigException text = refused("""
+                backends:
+                  a:
+                    type: openai
+                    url: "http://127.0.0.1:8000"
+                    retry: {max-attempts: many}
+                models: {}
+                """);
+        assertTrue(text.getMessage().contains("line 5"), text.getMessage());
+    }
+
+    @Test
+    void theDockerExampleLoads() throws IOException {
+        GatewayConfig config = load(Files.readString(Path.of("docker/gateway.example.yaml")), TUNED_DEFAULTS);
+        BackendConfig gpu = config.backends().get("gpu");
+        assertEquals(new RetrySettings(2, 100L, 5000L), gpu.retry());
+        assertEquals(15_000L, gpu.circuitBreaker().waitInOpenMs());
+    }
+
     // -- ModelCatalog --------------------------------------------------------------------------------------------
 
     private ModelCatalog catalog() {

@@ -55,6 +55,10 @@ class HookContractTest {
                     """)
             .append("70-post-hooks.camel.yaml", """
                     - log: {id: audit, message: "audit ${exchangeProperty.CaravanRequestId} status=${header.CamelHttpResponseCode}", logName: test.audit}
+                    - filter:
+                        simple: "${header.x-explode} == 'yes'"
+                        steps:
+                          - throwException: {exceptionType: java.lang.IllegalStateException, message: "a post-hook step failed"}
                     """);
 
     @RegisterExtension
@@ -89,6 +93,20 @@ class HookContractTest {
         assertEquals(200, stream.status, stream.body);
         assertEquals(0.2, env.upstream().lastRequestBody().getDouble("temperature"));
         assertTrue(stream.body.endsWith("data: [DONE]\n\n"), stream.body);
+        awaitAudits(id, 1);
+    }
+
+    @Test
+    void anNdjsonStreamPassesTheSameHooksOnce() throws Exception {
+        String id = newId();
+        try (RawHttp http = RawHttp.postJson(env.gateway().port(), "/v1/chat/completions/stream",
+                "{\"model\":\"gpt-emu\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "x-request-id: " + id)) {
+            RawHttp.Response response = http.readAll();
+            assertEquals(200, response.status, response.body);
+            assertTrue(response.body.contains("\"x_hooked\":true"), "the chunks passed the stream hooks: " + response.body);
+        }
+        assertEquals(0.2, env.upstream().lastRequestBody().getDouble("temperature"));
         awaitAudits(id, 1);
     }
 
@@ -184,6 +202,31 @@ class HookContractTest {
         HttpResponse<String> reply = chat("{\"model\":\"gpt-emu\"}", id);
         assertEquals(400, reply.statusCode(), reply.body());
         awaitAudits(id, 1);
+    }
+
+    @Test
+    void aFailingPostHookStepAnswersTheErrorAndThePostHooksDoNotRunAgain() {
+        String id = newId();
+        HttpResponse<String> reply = env.gateway().send(Calls.chatRequest(env.gateway(),
+                "{\"model\":\"gpt-emu\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "x-request-id", id, "x-explode", "yes").build());
+        assertEquals(500, reply.statusCode(), reply.body());
+        assertEquals("internal_error", Calls.errorCode(reply));
+        assertFalse(reply.body().contains("IllegalStateException"), reply.body());
+        awaitAudits(id, 1);
+    }
+
+    @Test
+    void postHooksRunOnceForATaskAndItsJsonReply() {
+        HttpResponse<String> accepted = env.gateway().postJson("/tasks/enqueue",
+                "{\"model\":\"gpt-emu\",\"messages\":[{\"role\":\"user\",\"content\":\"later\"}]}");
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        String task = Calls.json(accepted.body()).path("id").asText();
+        JsonNode done = Await.value("the task done", () -> Calls.json(env.gateway().get("/tasks/" + task).body()),
+                t -> t.path("status").asText().equals("done"), Duration.ofSeconds(20));
+        assertEquals(0.2, env.upstream().lastRequestBody().getDouble("temperature"), "the task went through mid-hooks");
+        assertEquals("gpt-emu", done.at("/result/model").asText());
+        awaitAudits(task + "-1", 1);
     }
 
     private static HttpResponse<String> chat(String json, String requestId) {

@@ -117,7 +117,7 @@ class FallbackTest {
             assertEquals("backup", head.headers.get("x-caravan-backend"));
             assertEquals(3, primary.requests(), "the primary had its three attempts");
             assertEquals(1, backup.requests());
-            // the stream runs on the backup; p's only slot (gate and throttle) is free again meanwhile
+            // the stream runs on the backup; p's only slot is free again meanwhile
             assertEquals(0, lane(gateway, "p").path("in_flight").asInt());
             assertEquals(1, lane(gateway, "backup").path("in_flight").asInt());
             HttpResponse<String> next = chat(gateway, "failing-then-fine");

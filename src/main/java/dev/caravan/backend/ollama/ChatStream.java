@@ -4,6 +4,7 @@ import java.io.IOException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.backend.StreamDecoder;
 import dev.caravan.backend.UpstreamCall;
 import dev.caravan.openai.ChunkSink;
 import dev.caravan.openai.Chunks;
@@ -13,9 +14,9 @@ import io.vertx.core.buffer.Buffer;
 
 /**
  * One stream's translation, Ollama NDJSON lines → OpenAI chunks: one id and created for all chunks, tool call
- * numbering, the end seen. Reading, back-pressure and failures stay with the adapter.
+ * numbering, the end seen. Reading, back-pressure and failures are the stream pump's.
  */
-public final class ChatStream {
+public final class ChatStream implements StreamDecoder<Buffer> {
     private final UpstreamCall call;
     private final ChunkSink sink;
     private final String id = Chunks.newId("chatcmpl-");
@@ -32,6 +33,7 @@ public final class ChatStream {
     }
 
     /** The role chunk, which goes out before any line is read. */
+    @Override
     public void start() {
         ObjectNode first = Chunks.chunk(id, created, model);
         Chunks.delta(first).put("role", "assistant").put("content", "");
@@ -39,11 +41,13 @@ public final class ChatStream {
     }
 
     /** Whether the done:true line came: without it, the end of the stream is a cut, not a finish. */
+    @Override
     public boolean finished() {
         return finished;
     }
 
-    public void onLine(Buffer line) {
+    @Override
+    public void onEvent(Buffer line) {
         JsonNode json = parse(line);
         if (json.hasNonNull("error")) {
             throw OpenAiError.upstream("The upstream failed mid-stream: " + ChatReply.errorText(json.get("error")),

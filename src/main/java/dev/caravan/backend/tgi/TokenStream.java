@@ -4,6 +4,7 @@ import java.io.IOException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.backend.StreamDecoder;
 import dev.caravan.backend.UpstreamCall;
 import dev.caravan.openai.ChunkSink;
 import dev.caravan.openai.Chunks;
@@ -14,9 +15,9 @@ import dev.caravan.openai.Usage;
 /**
  * One stream's translation: TGI token events → chat.completion.chunk or text_completion chunks with one id
  * and created, then a finish chunk and a usage-only chunk once the final event (the one with details) came.
- * Reading, back-pressure and failures stay with the adapter.
+ * Reading, back-pressure and failures are the stream pump's.
  */
-public final class TokenStream {
+public final class TokenStream implements StreamDecoder<String> {
     private final UpstreamCall call;
     private final Prompt prompt;
     private final ChunkSink sink;
@@ -38,6 +39,7 @@ public final class TokenStream {
         this.model = call.route().model();
     }
 
+    @Override
     public void start() {
         if (prompt.chat()) {
             ObjectNode first = Chunks.chunk(id, created, model);
@@ -47,15 +49,18 @@ public final class TokenStream {
     }
 
     /** Whether the reply is complete: TGI sends no [DONE], so only the final event or a stop marks a clean end. */
+    @Override
     public boolean finished() {
         return finished;
     }
 
     /** Whether a stop TGI was not told about ended the reply before TGI did: the rest is not wanted. */
+    @Override
     public boolean stoppedEarly() {
         return stoppedEarly;
     }
 
+    @Override
     public void onEvent(String data) {
         JsonNode event = parse(data);
         if (event.hasNonNull("error")) {
