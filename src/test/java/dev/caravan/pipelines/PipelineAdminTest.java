@@ -279,4 +279,18 @@ class PipelineAdminTest {
             admin("DELETE", "/pipelines/delete?id=fetched", null, null, ADMIN);
         }
     }
+
+    @Test
+    void withKeysButNoAdminKeyAddingTakesTheAdminKeyItself() throws Exception {
+        try (GatewayInstance keysOnly = GatewayInstance.builder().config(CONFIG).start()) {
+            HttpResponse<String> listed = keysOnly.send(HttpRequest.newBuilder(keysOnly.uri("/pipelines"))
+                    .header("Authorization", "Bearer " + USER).build());
+            assertEquals(200, listed.statusCode(), "any key lists, as for the DLQ: " + listed.body());
+            HttpResponse<String> add = keysOnly.send(HttpRequest.newBuilder(keysOnly.uri("/pipelines/add"))
+                    .header("Authorization", "Bearer " + USER).header("Content-Type", "application/yaml")
+                    .POST(HttpRequest.BodyPublishers.ofString(filter("nope", 0, "[\"*\"]"))).build());
+            assertEquals(403, add.statusCode(), add.body());
+            assertTrue(add.body().contains("admin_key_required") && add.body().contains("ADMIN_API_KEY"), add.body());
+        }
+    }
 }
