@@ -11,13 +11,14 @@ import org.apache.camel.support.SynchronizationAdapter;
 
 /**
  * Pre-hook step "pipeline-inlets" (bean pipelineInlets): picks the filters that run for the request's model, in
- * their order (priority, lower first), records their versions on the exchange ({@link #FILTERS}) so the outlets run
- * the same versions, and runs their inlets. The versions are held until the exchange completes, so none of their
- * routes goes while the request may still need them. With no filter at all it costs one volatile read.
+ * their order (priority, lower first), runs their inlets and records each filter it reached on the exchange
+ * ({@link #FILTERS}), so the outlets run for those filters and the same versions. The versions are held until the
+ * exchange completes, so none of their routes goes while the request may still need them. With no filter at all
+ * it costs one volatile read.
  */
 public final class FilterInlets extends AsyncProcessorSupport {
 
-    /** Exchange property: the filter versions (a List of PipelineVersion) the request started with. */
+    /** Exchange property: the filter versions (a List of PipelineVersion) the request reached, in inlet order. */
     public static final String FILTERS = "CaravanPipelines";
 
     /**
@@ -44,20 +45,17 @@ public final class FilterInlets extends AsyncProcessorSupport {
             callback.done(true);
             return true;
         }
-        exchange.setProperty(FILTERS, filters);
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
                 filters.forEach(PipelineVersion::release);
             }
         });
-        List<AsyncProducer> inlets = new ArrayList<>(filters.size());
-        for (PipelineVersion filter : filters) {
-            if (filter.inlet() != null) {
-                inlets.add(filter.inlet());
-            }
-        }
-        return SequentialCalls.run(exchange, inlets, callback);
+        // the filters this request reached, in order: their outlets run, and only theirs (an inlet that rejects
+        // or fails ends the run, and the filters after it never saw the request)
+        List<PipelineVersion> reached = new ArrayList<>(filters.size());
+        exchange.setProperty(FILTERS, reached);
+        return SequentialCalls.run(exchange, filters, PipelineVersion::inlet, reached::add, callback);
     }
 
     /**

@@ -4,14 +4,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.apache.camel.AsyncCallback;
-import org.apache.camel.AsyncProducer;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.AsyncProcessorSupport;
 
 /**
  * Post-hook step "pipeline-outlets" (bean pipelineOutlets): runs the outlets of the filter versions the request's
- * inlet step recorded ({@link FilterInlets#FILTERS}), in the same order, on the reply (or, on failure, the error
- * with the error on the exchange). A request that failed before its inlet step ran no filter, so none runs here.
+ * inlets reached ({@link FilterInlets#FILTERS}), in reverse order, on the reply (or, on failure, the error with the
+ * error on the exchange). Reverse, as middleware unwinds: the filter that saw the request first sees the reply last,
+ * so a filter of low priority wraps all the others (a redaction filter redacts what the others' outlets added).
+ * A request refused before the inlet step reached no filter, so none runs here.
  */
 public final class FilterOutlets extends AsyncProcessorSupport {
 
@@ -25,13 +26,10 @@ public final class FilterOutlets extends AsyncProcessorSupport {
             return true;
         }
         exchange.setProperty(RAN, true);
-        List<AsyncProducer> outlets = new ArrayList<>(filters.size());
-        for (Object filter : filters) {
-            AsyncProducer outlet = ((PipelineVersion) filter).outlet();
-            if (outlet != null) {
-                outlets.add(outlet);
-            }
+        List<PipelineVersion> reversed = new ArrayList<>(filters.size());
+        for (int i = filters.size() - 1; i >= 0; i--) {
+            reversed.add((PipelineVersion) filters.get(i));
         }
-        return SequentialCalls.run(exchange, outlets, callback);
+        return SequentialCalls.run(exchange, reversed, PipelineVersion::outlet, version -> { }, callback);
     }
 }

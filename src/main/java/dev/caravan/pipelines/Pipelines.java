@@ -15,8 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pipelines in force: one live version per id, filters in the order they run (priority, lower first, then id),
- * pipes by id. Requests read an immutable snapshot, so the hot path takes no lock; changes (files, admin API) are
+ * The pipelines in force: one live version per id, filters in the order their inlets run (priority, lower first,
+ * then id; outlets unwind in reverse), pipes by id. Requests read an immutable snapshot, so the hot path takes no lock; changes (files, admin API) are
  * serialized here, each one a new version whose routes are built before it goes live. A replaced or deleted
  * version is retired and its routes removed once the last request that started on it completed.
  */

@@ -186,9 +186,9 @@ class PipelinesFlowTest {
         writeLive("a.pipeline.yaml", "a", tagger("a", 10, "[\"emu-model\", \"nothing\"]", "a"));
         writeLive("x.pipeline.yaml", "x", tagger("x", 0, "[\"other-*\"]", "x"));
 
-        // non-stream: inlets a then b rewrote what the upstream received; outlets a then b rewrote the reply
+        // non-stream: inlets a then b rewrote what the upstream received; outlets b then a (unwinding) the reply
         String reply = content(chat("emu-model", USER));
-        assertEquals(UpstreamEmulator.DEFAULT_REPLY + " <a> <b>", reply);
+        assertEquals(UpstreamEmulator.DEFAULT_REPLY + " <b> <a>", reply);
         assertEquals("hello [a] [b]", upstream.lastRequestBody().getJsonArray("messages").getJsonObject(0)
                 .getString("content"));
         // stream: the inlets rewrote the request; the outlets saw the assembled completion, in the same order
@@ -200,8 +200,8 @@ class PipelinesFlowTest {
         List<String> outlets = Await.value("the stream's outlets", this::outlets, o -> o.size() >= 4,
                 Duration.ofSeconds(5));
         assertEquals(4, outlets.size(), outlets.toString());
-        assertTrue(outlets.get(2).startsWith("outlet a") && outlets.get(3).startsWith("outlet b"), outlets.toString());
-        assertEquals(outlets.get(2).substring("outlet a".length()), outlets.get(3).substring("outlet b".length()),
+        assertTrue(outlets.get(2).startsWith("outlet b") && outlets.get(3).startsWith("outlet a"), outlets.toString());
+        assertEquals(outlets.get(2).substring("outlet b".length()), outlets.get(3).substring("outlet a".length()),
                 "both outlets ran for the same request");
 
         // another model: no filter runs
@@ -480,5 +480,29 @@ class PipelinesFlowTest {
                 .filter(l -> l.contains("audit " + requestId)).toList(), l -> !l.isEmpty(), Duration.ofSeconds(5));
         assertEquals(1, audits.size(), audits.toString());
         assertTrue(audits.get(0).endsWith("error=upstream_error"), audits.toString());
+    }
+
+    @Test
+    void outletsRunForTheFiltersTheRequestReachedOnly() throws Exception {
+        writeLive("first.pipeline.yaml", "first", tagger("first", 1, "[\"caravan-echo\"]", "first"));
+        writeLive("gate.pipeline.yaml", "gate", """
+                pipeline:
+                  id: gate
+                  type: filter
+                  models: ["caravan-echo"]
+                  priority: 2
+                  inlet:
+                    - to: {uri: "kamelet:reject-action", parameters: {status: 403, code: closed, message: "Closed"}}
+                  outlet:
+                    - log: {message: "outlet gate ${exchangeProperty.CaravanRequestId}", logName: dev.caravan.pipelines.test}
+                """);
+        writeLive("last.pipeline.yaml", "last", tagger("last", 3, "[\"caravan-echo\"]", "last"));
+        HttpResponse<String> refused = chat("caravan-echo", USER);
+        assertEquals(403, refused.statusCode(), refused.body());
+        String id = refused.headers().firstValue("x-request-id").orElseThrow();
+        List<String> ran = Await.value("the outlets", () -> outlets().stream().filter(l -> l.endsWith(id)).toList(),
+                l -> l.size() >= 2, Duration.ofSeconds(5));
+        assertEquals(List.of("outlet gate " + id, "outlet first " + id), ran,
+                "the filter that rejected and the one before it, unwinding; not the one it kept the request from");
     }
 }
