@@ -53,6 +53,8 @@ public final class AllOrNothingRouteReload extends RouteWatcherReloadStrategy {
             RouteBuildCheck.Refusal refusal = new RouteBuildCheck(getCamelContext()).check(resource);
             if (refusal != null) {
                 refuse(resource, refusal);
+                // the check built the file's kamelet steps, which made routes of their own
+                KameletRouteSweep.sweep(getCamelContext());
                 return;
             }
         }
@@ -70,6 +72,8 @@ public final class AllOrNothingRouteReload extends RouteWatcherReloadStrategy {
             failures.loaded(fileName(r));
             remember(r);
         });
+        // the kamelet steps of the version replaced leave routes of their own behind
+        KameletRouteSweep.sweep(getCamelContext());
     }
 
     @Override

@@ -57,6 +57,11 @@ public final class ExchangeKeys {
     public static final String DEADLINE_NANOS = "CaravanDeadlineNanos";
     /** Upstream calls made for the request so far (an Integer): retries and fallbacks included. */
     public static final String ATTEMPTS = "CaravanAttempts";
+    /**
+     * The request's intent label (a String) once the intent hook step classified it: one of the labels its rules
+     * name, or its default label. Routes may {@code choice} on it; request metrics and the access log carry it.
+     */
+    public static final String INTENT = "CaravanIntent";
 
     private ExchangeKeys() {
     }

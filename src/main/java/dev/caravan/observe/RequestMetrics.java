@@ -15,6 +15,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Post-hook and error-path step: one count, one latency sample and the tokens and cost of each model request,
@@ -24,11 +26,16 @@ public final class RequestMetrics implements Processor {
 
     /** The model label of every id that is neither configured nor listed by an upstream. */
     public static final String OTHER_MODEL = "other";
+    /** Distinct intent labels counted under their own name; more (a route setting CaravanIntent freely) are "other". */
+    static final int MAX_INTENTS = 64;
+    /** One line per model request when ACCESS_LOG_LEVEL=INFO (off by default: a console line per request costs). */
+    private static final Logger ACCESS = LoggerFactory.getLogger("dev.caravan.access");
 
     private final MeterRegistry registry;
     private final LiveConfig config;
     private final ListedModels listed;
     private final Map<Labels, Meters> meters = new ConcurrentHashMap<>();
+    private final Map<IntentLabels, Counter> intents = new ConcurrentHashMap<>();
 
     public RequestMetrics(MeterRegistry registry, LiveConfig config, ListedModels listed) {
         this.registry = registry;
@@ -57,6 +64,28 @@ public final class RequestMetrics implements Processor {
         if (cost != null && cost > 0) {
             m.cost.increment(cost);
         }
+        Object intent = exchange.getProperty(ExchangeKeys.INTENT);
+        if (intent != null) {
+            intentCounter(new IntentLabels(labels.model, labels.outcome, intent.toString())).increment();
+        }
+        if (ACCESS.isInfoEnabled()) {
+            ACCESS.info("{} model={} backend={} outcome={} ms={} intent={}", exchange.getProperty(
+                    ExchangeKeys.REQUEST_ID), labels.model, labels.backend, labels.outcome, received == null ? -1
+                    : (System.nanoTime() - received) / 1_000_000, intent == null ? "none" : intent);
+        }
+    }
+
+    /** The intent step's labels are a bounded set; a label beyond {@link #MAX_INTENTS} counts as "other". */
+    private Counter intentCounter(IntentLabels labels) {
+        Counter counter = intents.get(labels);
+        if (counter != null) {
+            return counter;
+        }
+        IntentLabels kept = intents.size() >= MAX_INTENTS
+                ? new IntentLabels(labels.model, labels.outcome, OTHER_MODEL) : labels;
+        return intents.computeIfAbsent(kept, l -> Counter.builder("caravan.intent.requests")
+                .description("Model requests by the intent step's label")
+                .tags("intent", l.intent, "model", l.model, "outcome", l.outcome).register(registry));
     }
 
     /**
@@ -86,6 +115,9 @@ public final class RequestMetrics implements Processor {
     }
 
     private record Labels(String model, String backend, String outcome) {
+    }
+
+    private record IntentLabels(String model, String outcome, String intent) {
     }
 
     private record Meters(Timer duration, Counter requests, Counter tokensIn, Counter tokensOut, Counter cost) {

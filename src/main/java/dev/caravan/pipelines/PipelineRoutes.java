@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.caravan.config.KameletRouteSweep;
 import dev.caravan.config.RouteBuildCheck;
 import dev.caravan.openai.Json;
 import org.apache.camel.AsyncProducer;
@@ -40,6 +41,8 @@ final class PipelineRoutes {
         Resource resource = ResourceHelper.fromString("pipeline-" + version + ".yaml", yaml(version));
         RouteBuildCheck.Refusal refusal = new RouteBuildCheck(camel).check(resource);
         if (refusal != null) {
+            // the check built the steps, kamelets included: what their endpoints made goes with them
+            KameletRouteSweep.sweep(camel);
             throw new PipelineRefused(withoutVersion(version, refusal.reason()));
         }
         try {
@@ -69,6 +72,8 @@ final class PipelineRoutes {
                 LOG.warn("Route {} of a retired pipeline version could not be removed: {}", id, e.toString());
             }
         }
+        // the routes its kamelet steps made, unless another route still calls them
+        KameletRouteSweep.sweep(camel);
     }
 
     /** The routes' text: one {@code direct:} route per part, the pipeline's steps as its steps. */
