@@ -140,9 +140,12 @@ public final class Pipelines {
 
     private void retire(PipelineVersion version) {
         draining.add(version);
-        // the last request may complete on an event loop: removing routes waits on Camel, so it runs on a worker
+        // the last request may complete on an event loop: removing routes waits on Camel, so it runs on a worker;
+        // under this lock, as its kamelet sweep must not run between an install's check and its load
         version.retire(() -> vertx.executeBlocking(() -> {
-            routes.remove(version);
+            synchronized (this) {
+                routes.remove(version);
+            }
             draining.remove(version);
             LOG.debug("Pipeline version {} drained and removed", version);
             return null;
