@@ -293,4 +293,31 @@ class PipelineAdminTest {
             assertTrue(add.body().contains("admin_key_required") && add.body().contains("ADMIN_API_KEY"), add.body());
         }
     }
+
+    @Test
+    void camelsOwnRouteWatcherLeavesThePipelinesFolderAlone() throws Exception {
+        Path routes = Files.createTempDirectory("caravan-routes");
+        try (var files = Files.list(Path.of("routes"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).toList()) {
+                Files.copy(file, routes.resolve(file.getFileName()));
+            }
+        }
+        Path pipelines = Files.createDirectories(routes.resolve("pipelines"));
+        try (GatewayInstance watching = GatewayInstance.builder().config(CONFIG).watchingRoutes(routes)
+                .property("gateway.pipelines-dir", pipelines.toString()).start()) {
+            Files.writeString(pipelines.resolve("watched.pipeline.yaml"), filter("watched", 0, "[\"*\"]"));
+            Await.value("the pipeline live", () -> watching.camel().getRoutes().stream()
+                    .anyMatch(r -> r.getRouteId().startsWith("pipeline-watched-v")), live -> live,
+                    Duration.ofSeconds(10));
+            Files.writeString(pipelines.resolve("watched.pipeline.yaml"), filter("watched", 1, "[\"*\"]"));
+            Await.value("the edit live", () -> watching.camel().getRoutes().stream()
+                    .anyMatch(r -> r.getRouteId().startsWith("pipeline-watched-v2")), live -> live,
+                    Duration.ofSeconds(10));
+            // had Camel's route reload taken the file for routes, it would have refused it (no route in it)
+            assertNull(logs.find(e -> e.level() == Level.WARN && e.message().contains("watched.pipeline.yaml")),
+                    "no WARN about the pipeline file");
+            assertEquals("ok", Calls.json(watching.get("/health").body()).path("status").asText());
+            assertEquals(200, Calls.chat(watching, "caravan-echo", "Authorization", "Bearer " + USER).statusCode());
+        }
+    }
 }
