@@ -168,7 +168,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         // ids upstreams listed at /v1/models: the bounded set of model labels beyond the configured ones
         ListedModels listedModels = new ListedModels();
         // routes/pipelines/: filters (pre- and post-hooks) and pipes (models of their own), with their admin API
-        Pipelines pipelines = PipelineBeans.install(camel, vertx, config, apiKeys);
+        // refused edits of routes/ files and of pipeline files: /health shows them, /metrics counts them
+        RouteReloadFailures reloadFailures = new RouteReloadFailures();
+        Pipelines pipelines = PipelineBeans.install(camel, vertx, config, apiKeys, reloadFailures);
         ModelListing modelListing = new ModelListing(config, adapters, listedModels, pipelines::pipeIds);
         registry.bind("requestMetrics", new RequestMetrics(meters, config, listedModels));
         registry.bind("metricsScrape", new MetricsScrape(meters));
@@ -179,7 +181,6 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("modelListing", modelListing);
         registry.bind("laneView", new LaneView(config, lanes, resilience.circuits()));
         // routes/ edits apply only once the edited file's routes all build; refusals show in /health and /metrics
-        RouteReloadFailures reloadFailures = new RouteReloadFailures();
         if (routesReloadEnabled) {
             camel.addService(new AllOrNothingRouteReload(routesReloadDirectory, routesReloadPattern, reloadFailures));
         }

@@ -5,6 +5,7 @@ import java.util.Map;
 
 import dev.caravan.config.ApiKeys;
 import dev.caravan.config.LiveConfig;
+import dev.caravan.config.RouteReloadFailures;
 import dev.caravan.outbound.AllowedHosts;
 import dev.caravan.outbound.DestinationCheck;
 import io.vertx.core.Vertx;
@@ -32,8 +33,9 @@ public final class PipelineBeans {
     private PipelineBeans() {
     }
 
-    public static Pipelines install(CamelContext camel, Vertx vertx, LiveConfig config, ApiKeys keys)
-            throws Exception {
+    /** @param failures where a refused pipeline file stands (in /health) until a good edit of it loads */
+    public static Pipelines install(CamelContext camel, Vertx vertx, LiveConfig config, ApiKeys keys,
+            RouteReloadFailures failures) throws Exception {
         PropertiesComponent properties = camel.getPropertiesComponent();
         Path dir = Path.of(property(properties, "gateway.pipelines-dir", "routes/pipelines"));
         long pollMillis = number(properties, "gateway.pipelines-poll-ms", 1000);
@@ -46,7 +48,7 @@ public final class PipelineBeans {
 
         Pipelines pipelines = new Pipelines(new PipelineRoutes(camel), vertx,
                 id -> config.catalog().resolve(id).isPresent());
-        PipelineFolder folder = new PipelineFolder(dir, pipelines);
+        PipelineFolder folder = new PipelineFolder(dir, pipelines, failures);
         Registry registry = camel.getRegistry();
         registry.bind("pipelines", pipelines);
         registry.bind("pipelineInlets", new FilterInlets(pipelines));

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Stream;
 
+import dev.caravan.config.RouteReloadFailures;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * routes/pipelines/ (gateway.pipelines-dir): one pipeline per {@code <name>.pipeline.yaml} file. Files dropped in,
  * edited or deleted are picked up by polling (a stat per file a second, as gateway.yaml is watched: it works on
  * every file system, containers' mounts included); the admin API writes and deletes files here, so what it adds
- * survives a restart. A file that does not load is a WARN with its reason, and the version that ran before stays.
+ * survives a restart. A file that does not load is a WARN with its reason, and stands in /health (degraded) until a
+ * good edit of it loads or it is deleted; the version that ran before stays.
  * Camel's own route watcher never sees these files: its pattern is *.camel.yaml in routes/ alone.
  */
 public final class PipelineFolder {
@@ -34,12 +36,14 @@ public final class PipelineFolder {
 
     private final Path folder;
     private final Pipelines pipelines;
+    private final RouteReloadFailures failures;
     private final Map<Path, Seen> seen = new HashMap<>();
     private long timerId = -1;
 
-    PipelineFolder(Path folder, Pipelines pipelines) {
+    PipelineFolder(Path folder, Pipelines pipelines, RouteReloadFailures failures) {
         this.folder = folder.toAbsolutePath().normalize();
         this.pipelines = pipelines;
+        this.failures = failures;
     }
 
     public Path folder() {
@@ -103,6 +107,7 @@ public final class PipelineFolder {
         for (Path gone : new ArrayList<>(seen.keySet())) {
             if (!files.contains(gone)) {
                 seen.remove(gone);
+                failures.loaded(gone.toString());
                 removeFrom(gone);
             }
         }
@@ -151,6 +156,7 @@ public final class PipelineFolder {
             throw new IllegalStateException("the file " + file + " could not be deleted: " + e, e);
         }
         seen.remove(file);
+        failures.loaded(file.toString());
         pipelines.remove(id);
         return version;
     }
@@ -158,8 +164,10 @@ public final class PipelineFolder {
     private String load(Path file, String text) {
         try {
             pipelines.install(PipelineDefinition.parse(text), file.toString());
+            failures.loaded(file.toString());
             return null;
         } catch (PipelineRefused e) {
+            failures.refused(new RouteReloadFailures.Failure(file.toString(), 0, e.getMessage()));
             LOG.warn("Pipeline file {} was not loaded{}: {}", file, pipelines.live().stream()
                     .anyMatch(v -> v.source().equals(file.toString())) ? ", its running version stays" : "",
                     e.getMessage());

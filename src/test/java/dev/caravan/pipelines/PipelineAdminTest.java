@@ -213,10 +213,14 @@ class PipelineAdminTest {
                     .asText()) && p.path("error").asText().contains("noSuchBean");
         }
         assertTrue(refusedListed, list().toString());
+        JsonNode health = Calls.json(gateway.get("/health").body());
+        assertEquals("degraded", health.path("status").asText(), health.toString());
+        assertEquals(file.toString(), health.at("/routes/reload_failures/0/file").asText(), health.toString());
 
         Files.writeString(file, filter("dropped", 3, "[\"*\"]"));
         Await.value("the fixed edit live", () -> entry("dropped"), e -> e != null && e.path("priority").asInt() == 3,
                 Duration.ofSeconds(10));
+        assertEquals("ok", Calls.json(gateway.get("/health").body()).path("status").asText());
         Files.delete(file);
         Await.value("the deleted file's pipeline gone", () -> entry("dropped"), e -> e == null,
                 Duration.ofSeconds(10));
