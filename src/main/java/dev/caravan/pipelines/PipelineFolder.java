@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import dev.caravan.config.RouteReloadFailures;
@@ -38,6 +38,7 @@ public final class PipelineFolder {
     private final Pipelines pipelines;
     private final RouteReloadFailures failures;
     private final Map<Path, Seen> seen = new HashMap<>();
+    private final AtomicBoolean looking = new AtomicBoolean();
     private long timerId = -1;
 
     PipelineFolder(Path folder, Pipelines pipelines, RouteReloadFailures failures) {
@@ -63,10 +64,15 @@ public final class PipelineFolder {
 
     synchronized void watch(Vertx vertx, long periodMillis) {
         if (timerId < 0) {
-            timerId = vertx.setPeriodic(periodMillis, id -> vertx.executeBlocking(() -> {
-                scan(false);
-                return null;
-            }, false));
+            timerId = vertx.setPeriodic(periodMillis, id -> {
+                // a look that outlasts the period (a slow disk, a big build) is not queued up behind itself
+                if (looking.compareAndSet(false, true)) {
+                    vertx.executeBlocking(() -> {
+                        scan(false);
+                        return null;
+                    }, false).onComplete(done -> looking.set(false));
+                }
+            });
         }
     }
 
@@ -124,9 +130,8 @@ public final class PipelineFolder {
                     + "): delete it first, or edit its file");
         }
         if (Files.exists(file)) {
-            throw new PipelineRefused("the file " + file + " exists (its last version was refused: "
-                    + Objects.requireNonNullElse(seen.containsKey(file) ? seen.get(file).refusal() : null, "unread")
-                    + "); fix or delete it first");
+            throw new PipelineRefused("the file " + file + " exists already (with another pipeline, or one that was"
+                    + " refused): edit or delete it first");
         }
         PipelineVersion version = pipelines.install(definition, file.toString());
         try {
