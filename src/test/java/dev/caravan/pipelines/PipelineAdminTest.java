@@ -324,4 +324,21 @@ class PipelineAdminTest {
             assertEquals(200, Calls.chat(watching, "caravan-echo", "Authorization", "Bearer " + USER).statusCode());
         }
     }
+
+    @Test
+    void withAuthOffTheAdminApiTakesJson() throws Exception {
+        Path own = Files.createTempDirectory("caravan-pipelines-open");
+        try (GatewayInstance open = GatewayInstance.builder()
+                .property("gateway.pipelines-dir", own.toString()).start()) {
+            String yaml = filter("open", 0, "[\"*\"]");
+            HttpResponse<String> asYaml = open.send(HttpRequest.newBuilder(open.uri("/pipelines/add"))
+                    .header("Content-Type", "application/yaml").POST(HttpRequest.BodyPublishers.ofString(yaml))
+                    .build());
+            assertEquals(415, asYaml.statusCode(), "the edge takes only JSON posts with auth off: " + asYaml.body());
+            HttpResponse<String> asJson = open.postJson("/pipelines/add", "{\"yaml\":" + dev.caravan.openai.Json
+                    .string(com.fasterxml.jackson.databind.node.TextNode.valueOf(yaml)) + "}");
+            assertEquals(201, asJson.statusCode(), asJson.body());
+            assertTrue(Files.exists(own.resolve("open.pipeline.yaml")));
+        }
+    }
 }
