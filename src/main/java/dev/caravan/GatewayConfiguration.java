@@ -35,6 +35,8 @@ import dev.caravan.hooks.UsageCost;
 import dev.caravan.lane.LaneRegistry;
 import dev.caravan.observe.MetricsScrape;
 import dev.caravan.observe.RequestMetrics;
+import dev.caravan.pipelines.PipelineBeans;
+import dev.caravan.pipelines.Pipelines;
 import dev.caravan.resilience.Resilience;
 import dev.caravan.state.RedisConnection;
 import dev.caravan.stream.StreamHooks;
@@ -165,7 +167,11 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
         // ids upstreams listed at /v1/models: the bounded set of model labels beyond the configured ones
         ListedModels listedModels = new ListedModels();
-        ModelListing modelListing = new ModelListing(config, adapters, listedModels);
+        // routes/pipelines/: filters (pre- and post-hooks) and pipes (models of their own), with their admin API
+        // refused edits of routes/ files and of pipeline files: /health shows them, /metrics counts them
+        RouteReloadFailures reloadFailures = new RouteReloadFailures();
+        Pipelines pipelines = PipelineBeans.install(camel, vertx, config, apiKeys, reloadFailures);
+        ModelListing modelListing = new ModelListing(config, adapters, listedModels, pipelines::pipeIds);
         registry.bind("requestMetrics", new RequestMetrics(meters, config, listedModels));
         registry.bind("metricsScrape", new MetricsScrape(meters));
         resilience.circuits().observe(meters);
@@ -175,7 +181,6 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("modelListing", modelListing);
         registry.bind("laneView", new LaneView(config, lanes, resilience.circuits()));
         // routes/ edits apply only once the edited file's routes all build; refusals show in /health and /metrics
-        RouteReloadFailures reloadFailures = new RouteReloadFailures();
         if (routesReloadEnabled) {
             camel.addService(new AllOrNothingRouteReload(routesReloadDirectory, routesReloadPattern, reloadFailures));
         }

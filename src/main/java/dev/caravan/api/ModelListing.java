@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -28,20 +29,25 @@ import org.apache.camel.support.AsyncProcessorSupport;
 /**
  * GET /v1/models and /v1/models/{id}: the configured models, plus what each prefix backend's upstream lists
  * (Ollama /api/tags, OpenAI /v1/models) under its prefix. Upstream lists are cached for a minute and an
- * upstream that does not answer within three seconds is left out, so the listing never hangs.
+ * upstream that does not answer within three seconds is left out, so the listing never hangs. The pipes of
+ * routes/pipelines/ are models too (owned_by "pipeline"); a key's models globs apply to their ids.
  */
 public final class ModelListing extends AsyncProcessorSupport {
 
     private static final long CACHE_MILLIS = 60_000;
+    private static final String PIPELINE_OWNER = "pipeline";
     private final LiveConfig config;
     private final Adapters adapters;
     private final Map<String, Cached> upstreamLists = new ConcurrentHashMap<>();
     private final ListedModels listed;
+    /** Ids of the pipes of routes/pipelines/: models of their own, owned by "pipeline". */
+    private final Supplier<List<String>> pipes;
 
-    public ModelListing(LiveConfig config, Adapters adapters, ListedModels listed) {
+    public ModelListing(LiveConfig config, Adapters adapters, ListedModels listed, Supplier<List<String>> pipes) {
         this.config = config;
         this.adapters = adapters;
         this.listed = listed;
+        this.pipes = pipes;
     }
 
     @Override
@@ -90,6 +96,9 @@ public final class ModelListing extends AsyncProcessorSupport {
         Map<String, String> models = new LinkedHashMap<>();
         for (String model : catalog.declaredModels()) {
             models.put(model, catalog.config().models().get(model).backend());
+        }
+        for (String pipe : pipes.get()) {
+            models.putIfAbsent(pipe, PIPELINE_OWNER);
         }
         List<Future<Void>> lookups = new ArrayList<>();
         for (Map.Entry<String, String> prefix : catalog.prefixModels()) {

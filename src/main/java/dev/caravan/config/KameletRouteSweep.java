@@ -20,14 +20,14 @@ import org.slf4j.LoggerFactory;
  * replaced by a reload (or when a refused edit was built to be checked): each edit of a hook step's parameters would
  * leave one idle route (and its bean) behind. Run after every reload of a routes/ file.
  */
-final class KameletRouteSweep {
+public final class KameletRouteSweep {
 
     private static final Logger LOG = LoggerFactory.getLogger(KameletRouteSweep.class);
 
     private KameletRouteSweep() {
     }
 
-    static void sweep(CamelContext camel) {
+    public static void sweep(CamelContext camel) {
         List<Route> routes = List.copyOf(camel.getRoutes());
         Set<String> inUse = new HashSet<>();
         for (Route route : routes) {

@@ -23,18 +23,18 @@ import org.apache.camel.support.PluginHelper;
  * or language shows here, before a reload removes anything. The built routes are thrown away; their endpoints stay
  * in the context's registry, as the reload would create them anyway.
  */
-final class RouteBuildCheck {
+public final class RouteBuildCheck {
 
-    record Refusal(int line, String reason) {
+    public record Refusal(int line, String reason) {
     }
 
     private final CamelContext camel;
 
-    RouteBuildCheck(CamelContext camel) {
+    public RouteBuildCheck(CamelContext camel) {
         this.camel = camel;
     }
 
-    Refusal check(Resource resource) {
+    public Refusal check(Resource resource) {
         RouteDefinition current = null;
         try {
             Collection<RoutesBuilder> builders = PluginHelper.getRoutesLoader(camel).findRoutesBuilders(resource);
@@ -105,7 +105,7 @@ final class RouteBuildCheck {
         return new Refusal(Math.max(line, 0), where + ": " + reason(failure));
     }
 
-    static String reason(Throwable failure) {
+    public static String reason(Throwable failure) {
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Route files whose last edit was refused, and why: /health shows them (status "degraded") until a later edit of
+ * Route files (and pipeline files of routes/pipelines/) whose last edit was refused, and why: /health shows them (status "degraded") until a later edit of
  * the same file loads, and the count of refusals is a metric. The routes of a refused file keep running as they
  * were before the edit.
  */
@@ -20,7 +20,7 @@ public final class RouteReloadFailures {
     private final AtomicLong refused = new AtomicLong();
 
     /** Records a refusal; false when the same failure already stands (one file write can fire the watcher twice). */
-    boolean refused(Failure failure) {
+    public boolean refused(Failure failure) {
         Failure before = standing.put(failure.file(), failure);
         if (failure.equals(before)) {
             return false;
@@ -29,7 +29,7 @@ public final class RouteReloadFailures {
         return true;
     }
 
-    void loaded(String file) {
+    public void loaded(String file) {
         standing.remove(file);
     }
 

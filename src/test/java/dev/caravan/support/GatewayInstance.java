@@ -172,6 +172,9 @@ public final class GatewayInstance implements AutoCloseable {
                 main.addOverrideProperty("gateway.config-poll-ms", "100");
                 main.addOverrideProperty("gateway.local.token-delay-ms", "0");
                 main.addOverrideProperty("gateway.routes-reload-enabled", "false");
+                // an empty pipelines folder of its own: the examples of routes/pipelines/ change no other test
+                main.addOverrideProperty("gateway.pipelines-dir", dir.resolve("pipelines").toString());
+                main.addOverrideProperty("gateway.pipelines-poll-ms", "100");
                 properties.forEach(main::addOverrideProperty);
                 main.start();
                 GatewayInstance instance = new GatewayInstance(main, port, config);
