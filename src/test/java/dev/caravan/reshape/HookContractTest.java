@@ -52,6 +52,11 @@ class HookContractTest {
                         jq: '.choices[0].delta.content == "from "'
                         steps:
                           - setBody: {simple: "${null}"}
+                          - stop: {}
+                    - filter:
+                        jq: '.choices[0].delta.content // "" | startswith("boom")'
+                        steps:
+                          - throwException: {exceptionType: java.lang.IllegalStateException, message: "a stream hook failed"}
                     """)
             .append("70-post-hooks.camel.yaml", """
                     - log: {id: audit, message: "audit ${exchangeProperty.CaravanRequestId} status=${header.CamelHttpResponseCode}", logName: test.audit}
@@ -65,8 +70,10 @@ class HookContractTest {
     static final EmulatedGateway env = EmulatedGateway.withConfig(url -> """
             backends:
               emu: {type: openai, url: "%s", max-concurrent: 8}
+              local: {type: local}
             models:
               gpt-emu: {backend: emu, upstream-model: emu-upstream}
+              caravan-echo: {backend: local}
             """.formatted(url))
             .property("camel.main.routes-include-pattern", "file:" + ROUTES.dir() + "/*.camel.yaml")
             .property("gateway.retry.max-attempts", "1")
@@ -156,6 +163,22 @@ class HookContractTest {
             text.append(chunk.at("/choices/0/delta/content").asText(""));
         }
         assertEquals("Hello the hooks", text.toString(), "the \"from \" chunk was dropped");
+    }
+
+    @Test
+    void aFailingStreamHookEndsTheStreamWithAnErrorEventAtOnce() throws Exception {
+        env.upstream().reply("Say boom now");
+        for (String model : new String[] {"gpt-emu", "caravan-echo"}) { // a remote upstream, and the local emitter
+            String id = newId();
+            long start = System.nanoTime();
+            RawHttp.Response stream = Calls.rawChat(env.gateway(), "{\"model\":\"" + model + "\",\"stream\":true,"
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"boom\"}]}", "x-request-id: " + id);
+            assertEquals(200, stream.status, stream.body);
+            assertFalse(stream.body.contains("[DONE]"), stream.body);
+            assertEquals("internal_error", Calls.lastEvent(stream).at("/error/code").asText(), model + ": " + stream.body);
+            assertTrue(Calls.millisSince(start) < 5000, model + ": the stream ended at once, not at a timeout");
+            awaitAudits(id, 1);
+        }
     }
 
     @Test
