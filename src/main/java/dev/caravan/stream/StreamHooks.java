@@ -15,6 +15,8 @@ import org.apache.camel.Route;
 import org.apache.camel.model.LogDefinition;
 import org.apache.camel.model.ProcessorDefinition;
 import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.service.ServiceHelper;
 
@@ -36,12 +38,30 @@ public final class StreamHooks {
     static final String ROUTE = "stream-hooks";
 
     private final CamelContext camel;
-    private volatile Route seen;
+    /** Set by any route event (added, removed, started, reloaded): the route is looked at again on the next stream. */
+    private volatile boolean stale = true;
     private volatile boolean active;
     private volatile Producer producer;
 
     public StreamHooks(CamelContext camel) {
         this.camel = camel;
+        // per stream, a flag instead of CamelContext.getRoute, which copies the list of routes and walks it
+        SimpleEventNotifierSupport routeChanges = new SimpleEventNotifierSupport() {
+            @Override
+            public void notify(CamelEvent event) {
+                stale = true;
+            }
+
+            @Override
+            public boolean isEnabled(CamelEvent event) {
+                return event instanceof CamelEvent.RouteEvent;
+            }
+        };
+        routeChanges.setIgnoreExchangeEvents(true); // no event objects per exchange for this notifier
+        routeChanges.setIgnoreCamelContextEvents(true);
+        routeChanges.setIgnoreServiceEvents(true);
+        routeChanges.setIgnoreStepEvents(true);
+        camel.getManagementStrategy().addEventNotifier(routeChanges);
     }
 
     /** The hooks for one stream of {@code exchange}, or null when the route is empty (nothing to do per chunk). */
@@ -50,12 +70,12 @@ public final class StreamHooks {
         return hooks == null || !hooks.active() ? null : hooks.new Stream(exchange);
     }
 
-    /** Whether the route has a step worth a chunk exchange; worked out again only when the route was replaced. */
+    /** Whether the route has a step worth a chunk exchange; worked out again only after a route changed. */
     boolean active() {
-        Route route = camel.getRoute(ROUTE);
-        if (route != seen) {
+        if (stale) {
+            stale = false; // before the look: an event during it marks it stale again
+            Route route = camel.getRoute(ROUTE);
             active = route != null && hasSteps(route);
-            seen = route;
         }
         return active;
     }
