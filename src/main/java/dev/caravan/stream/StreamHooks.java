@@ -11,8 +11,8 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.Producer;
-import org.apache.camel.Route;
 import org.apache.camel.model.LogDefinition;
+import org.apache.camel.model.Model;
 import org.apache.camel.model.ProcessorDefinition;
 import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.spi.CamelEvent;
@@ -74,17 +74,15 @@ public final class StreamHooks {
     boolean active() {
         if (stale) {
             stale = false; // before the look: an event during it marks it stale again
-            Route route = camel.getRoute(ROUTE);
-            active = route != null && hasSteps(route);
+            Model model = camel.getCamelContextExtension().getContextPlugin(Model.class);
+            RouteDefinition route = model == null ? null : model.getRouteDefinition(ROUTE);
+            active = camel.getRoute(ROUTE) != null && (route == null || hasSteps(route));
         }
         return active;
     }
 
-    private static boolean hasSteps(Route route) {
-        if (!(route.getRoute() instanceof RouteDefinition definition)) {
-            return true;
-        }
-        List<ProcessorDefinition<?>> outputs = definition.getOutputs();
+    private static boolean hasSteps(RouteDefinition route) {
+        List<ProcessorDefinition<?>> outputs = route.getOutputs();
         for (ProcessorDefinition<?> step : outputs) {
             if (!(step instanceof LogDefinition log) || !LoggingLevel.TRACE.name().equals(log.getLoggingLevel())) {
                 return true;
