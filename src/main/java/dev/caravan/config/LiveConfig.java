@@ -1,6 +1,7 @@
 package dev.caravan.config;
 
 import java.nio.file.Files;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -123,14 +124,20 @@ public final class LiveConfig {
         return true;
     }
 
-    /** Modification time and size: an editor that truncates, then writes within one clock tick, still shows. */
-    private record Stamp(FileTime modified, long size) {
+    /**
+     * Modification time, size and file key (device and inode): an editor that truncates, then writes within one clock
+     * tick, still shows by its size; one that saves by rename, with the same size within the tick, by its new inode.
+     */
+    private record Stamp(FileTime modified, long size, Object key) {
     }
 
     private Stamp modified() {
         try {
-            return Files.exists(loader.file())
-                    ? new Stamp(Files.getLastModifiedTime(loader.file()), Files.size(loader.file())) : null;
+            if (!Files.exists(loader.file())) {
+                return null;
+            }
+            BasicFileAttributes attributes = Files.readAttributes(loader.file(), BasicFileAttributes.class);
+            return new Stamp(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey());
         } catch (java.io.IOException e) {
             return null;
         }

@@ -4,11 +4,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
@@ -31,7 +33,12 @@ public final class PipelineFolder {
     private static final Logger LOG = LoggerFactory.getLogger(PipelineFolder.class);
 
     /** What the folder held when last looked at: a file's stamp and what became of it. */
-    private record Seen(FileTime modified, long size, String text, String refusal) {
+    /**
+     * What a look saw of a file. The file key (device and inode) is part of it: a file saved by rename (as editors
+     * and the admin API do) is a new inode, so an edit of the same size within the file system's timestamp tick
+     * (a few ms) is still seen.
+     */
+    private record Seen(FileTime modified, long size, Object key, String text, String refusal) {
     }
 
     private final Path folder;
@@ -94,18 +101,18 @@ public final class PipelineFolder {
             Seen before = seen.get(file);
             Seen now = stamp(file, before);
             if (now == null || (!everything && before != null && before.modified().equals(now.modified())
-                    && before.size() == now.size())) {
+                    && before.size() == now.size() && Objects.equals(before.key(), now.key()))) {
                 continue;
             }
             String text = read(file);
             if (text == null || (!everything && before != null && text.equals(before.text()))) {
                 if (text != null) {
-                    seen.put(file, new Seen(now.modified(), now.size(), text, before.refusal()));
+                    seen.put(file, new Seen(now.modified(), now.size(), now.key(), text, before.refusal()));
                 }
                 continue;
             }
             String refusal = load(file, text);
-            seen.put(file, new Seen(now.modified(), now.size(), text, refusal));
+            seen.put(file, new Seen(now.modified(), now.size(), now.key(), text, refusal));
             if (refusal != null) {
                 refusals.put(file.toString(), refusal);
             }
@@ -140,7 +147,7 @@ public final class PipelineFolder {
             Files.writeString(next, yaml);
             Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             Seen state = stamp(file, null);
-            seen.put(file, new Seen(state.modified(), state.size(), yaml, null));
+            seen.put(file, new Seen(state.modified(), state.size(), state.key(), yaml, null));
         } catch (IOException | RuntimeException e) {
             pipelines.remove(definition.id());
             throw new IllegalStateException("the pipeline could not be written to " + file + ": " + e, e);
@@ -204,7 +211,8 @@ public final class PipelineFolder {
 
     private static Seen stamp(Path file, Seen before) {
         try {
-            return new Seen(Files.getLastModifiedTime(file), Files.size(file), null,
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            return new Seen(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey(), null,
                     before == null ? null : before.refusal());
         } catch (IOException e) {
             return null;
