@@ -33,6 +33,7 @@ import dev.caravan.hooks.SetReplyHeader;
 import dev.caravan.hooks.TrafficControl;
 import dev.caravan.hooks.UsageCost;
 import dev.caravan.lane.LaneRegistry;
+import dev.caravan.observe.AccessLog;
 import dev.caravan.observe.MetricsScrape;
 import dev.caravan.observe.RequestMetrics;
 import dev.caravan.pipelines.PipelineBeans;
@@ -93,6 +94,8 @@ public class GatewayConfiguration implements CamelConfiguration {
     private String serverHost;
     @PropertyInject(value = "gateway.health-redis-timeout-ms", defaultValue = "500")
     private long healthRedisTimeoutMillis;
+    @PropertyInject(value = "gateway.log-format", defaultValue = "text")
+    private String logFormat;
     @PropertyInject(value = "gateway.routes-reload-enabled", defaultValue = "false")
     private boolean routesReloadEnabled;
     @PropertyInject(value = "camel.main.routes-reload-directory", defaultValue = "routes")
@@ -173,6 +176,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         Pipelines pipelines = PipelineBeans.install(camel, vertx, config, apiKeys, reloadFailures);
         ModelListing modelListing = new ModelListing(config, adapters, listedModels, pipelines::pipeIds);
         registry.bind("requestMetrics", new RequestMetrics(meters, config, listedModels));
+        registry.bind("accessLog", new AccessLog(logFormat));
         registry.bind("metricsScrape", new MetricsScrape(meters));
         resilience.circuits().observe(meters);
 

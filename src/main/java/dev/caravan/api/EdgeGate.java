@@ -2,6 +2,7 @@ package dev.caravan.api;
 
 import dev.caravan.config.ApiKeys;
 import dev.caravan.config.KeyHeaders;
+import dev.caravan.observe.AccessLog;
 import dev.caravan.openai.OpenAiError;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -132,5 +133,6 @@ final class EdgeGate implements Handler<RoutingContext> {
             response.endHandler(v -> connection.close());
         }
         ReplyWriter.writeError(response, error, null);
+        AccessLog.refused(response.headers().get("x-request-id"), ctx.request().path(), error.status(), error.code());
     }
 }

@@ -157,7 +157,7 @@ public final class BackendCall extends AsyncProcessorSupport {
         StreamRelay relay = new StreamRelay(response, r.format, includeUsage, call.route().model(), r.exchange,
                 attempt.sent, PromptTokens.estimate(r.request));
         attempt.relay = relay;
-        ChunkSink sink = new FirstByte(r.translate ? LegacyCompletions.textChunks(relay) : relay, attempt);
+        ChunkSink sink = new FirstByte(r.translate ? LegacyCompletions.textChunks(relay) : relay, attempt, r.exchange);
         return r.adapter.stream(call, sink).andThen(ar -> {
             if (ar.succeeded()) {
                 relay.finish();
@@ -281,10 +281,13 @@ public final class BackendCall extends AsyncProcessorSupport {
     private static final class FirstByte implements ChunkSink {
         private final ChunkSink target;
         private final Attempt attempt;
+        private final Exchange exchange;
+        private boolean chunkSeen;
 
-        FirstByte(ChunkSink target, Attempt attempt) {
+        FirstByte(ChunkSink target, Attempt attempt, Exchange exchange) {
             this.target = target;
             this.attempt = attempt;
+            this.exchange = exchange;
         }
 
         @Override
@@ -297,6 +300,10 @@ public final class BackendCall extends AsyncProcessorSupport {
 
         @Override
         public void accept(ObjectNode chunk) {
+            if (!chunkSeen) {
+                chunkSeen = true; // the time to first token, for the access log
+                exchange.setProperty(ExchangeKeys.UPSTREAM_FIRST_BYTE_NANOS, System.nanoTime());
+            }
             target.accept(chunk);
         }
 

@@ -49,7 +49,7 @@ public final class ExchangeKeys {
     public static final String ADMIN = "CaravanAdmin";
     /** The OpenAiError the request ended with, once the error route handled it. */
     public static final String ERROR = "CaravanError";
-    /** System.nanoTime() when the first byte of the upstream reply reached the gateway. */
+    /** System.nanoTime() when the first chunk of a streamed reply reached the gateway (its time to first token). */
     public static final String UPSTREAM_FIRST_BYTE_NANOS = "CaravanUpstreamFirstByteNanos";
     /** System.nanoTime() when the upstream call was sent. */
     public static final String UPSTREAM_SENT_NANOS = "CaravanUpstreamSentNanos";
@@ -62,6 +62,12 @@ public final class ExchangeKeys {
      * name, or its default label. Routes may {@code choice} on it; request metrics and the access log carry it.
      */
     public static final String INTENT = "CaravanIntent";
+    /** The model id the client sent (a String), before hooks, pipes and fallbacks changed what served it. */
+    public static final String ASKED_MODEL = "CaravanAskedModel";
+    /** The models that failed before the one that served, in order (a List of "model@backend"); absent: none. */
+    public static final String FALLBACKS = "CaravanFallbacks";
+    /** Nanoseconds the request waited in its lane's queue for a slot (a Long). */
+    public static final String LANE_WAITED_NANOS = "CaravanLaneWaitedNanos";
 
     private ExchangeKeys() {
     }

@@ -44,6 +44,7 @@ public final class RequestValidator implements Processor {
         }
         exchange.setProperty(ExchangeKeys.OPERATION, operation);
         exchange.setProperty(ExchangeKeys.CLIENT_REQUEST, message.getBody());
+        exchange.setProperty(ExchangeKeys.ASKED_MODEL, request.get("model").asText());
         message.setBody(request); // from here on the body is the request: a YAML step reshapes what goes upstream
         Object format = exchange.getProperty(ExchangeKeys.REPLY_FORMAT);
         if (format == null || !"NDJSON".equals(format.toString())) {

@@ -15,8 +15,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Post-hook and error-path step: one count, one latency sample and the tokens and cost of each model request,
@@ -28,8 +26,6 @@ public final class RequestMetrics implements Processor {
     public static final String OTHER_MODEL = "other";
     /** Distinct intent labels counted under their own name; more (a route setting CaravanIntent freely) are "other". */
     static final int MAX_INTENTS = 64;
-    /** One line per model request when ACCESS_LOG_LEVEL=INFO (off by default: a console line per request costs). */
-    private static final Logger ACCESS = LoggerFactory.getLogger("dev.caravan.access");
 
     private final MeterRegistry registry;
     private final LiveConfig config;
@@ -67,11 +63,6 @@ public final class RequestMetrics implements Processor {
         Object intent = exchange.getProperty(ExchangeKeys.INTENT);
         if (intent != null) {
             intentCounter(new IntentLabels(labels.model, labels.outcome, intent.toString())).increment();
-        }
-        if (ACCESS.isInfoEnabled()) {
-            ACCESS.info("{} model={} backend={} outcome={} ms={} intent={}", exchange.getProperty(
-                    ExchangeKeys.REQUEST_ID), labels.model, labels.backend, labels.outcome, received == null ? -1
-                    : (System.nanoTime() - received) / 1_000_000, intent == null ? "none" : intent);
         }
     }
 

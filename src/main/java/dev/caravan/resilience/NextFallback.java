@@ -73,6 +73,12 @@ public final class NextFallback implements Processor {
                 LOG.info(line);
             }
         }
+        List<String> taken = exchange.getProperty(ExchangeKeys.FALLBACKS, List.class);
+        if (taken == null) {
+            taken = new ArrayList<>(2);
+            exchange.setProperty(ExchangeKeys.FALLBACKS, taken);
+        }
+        taken.add(current.model() + "@" + current.backendName());
         point(exchange, next);
     }
 

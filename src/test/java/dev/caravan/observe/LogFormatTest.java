@@ -21,7 +21,7 @@ class LogFormatTest {
     @Test
     void aLogLineStartsWithAnIsoTimestampWithZone() {
         LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        Appender console = context.getConfiguration().getAppender("console");
+        Appender console = context.getConfiguration().getAppender("text");
         assertNotNull(console, "the console appender of src/main/resources/log4j2.properties");
         long millis = 1_790_000_000_123L;
         String line = new String(console.getLayout().toByteArray(Log4jLogEvent.newBuilder()

@@ -8,6 +8,7 @@ import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LogEvent;
 import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.appender.AbstractAppender;
 import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -26,6 +27,9 @@ public final class LogCapture extends AbstractAppender implements AutoCloseable,
     }
 
     private final List<Captured> events = new CopyOnWriteArrayList<>();
+
+    /** Loggers with appenders of their own (additivity off in log4j2.properties): captured there too. */
+    private static final List<String> OWN_APPENDERS = List.of("dev.caravan.access");
 
     private LogCapture() {
         super("test-log-capture-" + System.nanoTime(), null, null, true, Property.EMPTY_ARRAY);
@@ -47,6 +51,12 @@ public final class LogCapture extends AbstractAppender implements AutoCloseable,
         start();
         LoggerContext context = (LoggerContext) LogManager.getContext(false);
         context.getConfiguration().getRootLogger().addAppender(this, Level.INFO, null);
+        for (String own : OWN_APPENDERS) { // loggers that do not pass their events on to the root
+            LoggerConfig logger = context.getConfiguration().getLoggers().get(own);
+            if (logger != null) {
+                logger.addAppender(this, Level.INFO, null);
+            }
+        }
         context.updateLoggers();
     }
 
@@ -92,6 +102,12 @@ public final class LogCapture extends AbstractAppender implements AutoCloseable,
     public void close() {
         LoggerContext context = (LoggerContext) LogManager.getContext(false);
         context.getConfiguration().getRootLogger().removeAppender(getName());
+        for (String own : OWN_APPENDERS) {
+            LoggerConfig logger = context.getConfiguration().getLoggers().get(own);
+            if (logger != null) {
+                logger.removeAppender(getName());
+            }
+        }
         context.updateLoggers();
         stop();
     }
