@@ -176,7 +176,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("metricsScrape", new MetricsScrape(meters));
         resilience.circuits().observe(meters);
 
-        LaneRegistry lanes = new LaneRegistry(camel, vertx);
+        LaneRegistry lanes = new LaneRegistry(camel, vertx, resilience.circuits()::state);
         registry.bind("lanes", lanes);
         registry.bind("modelListing", modelListing);
         registry.bind("laneView", new LaneView(config, lanes, resilience.circuits()));
