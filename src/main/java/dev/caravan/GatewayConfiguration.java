@@ -23,7 +23,9 @@ import dev.caravan.config.GatewayConfigLoader;
 import dev.caravan.config.JsonBodyConversions;
 import dev.caravan.config.ListedModels;
 import dev.caravan.config.LiveConfig;
+import dev.caravan.config.ManagedConfig;
 import dev.caravan.config.RouteReloadFailures;
+import dev.caravan.exchange.Jmx;
 import dev.caravan.hooks.AdminAuth;
 import dev.caravan.hooks.ModelRouter;
 import dev.caravan.hooks.Reject;
@@ -180,7 +182,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("metricsScrape", new MetricsScrape(meters));
         resilience.circuits().observe(meters);
 
-        LaneRegistry lanes = new LaneRegistry(camel, vertx);
+        LaneRegistry lanes = new LaneRegistry(camel, vertx, resilience.circuits()::state);
         registry.bind("lanes", lanes);
         registry.bind("modelListing", modelListing);
         registry.bind("laneView", new LaneView(config, lanes, resilience.circuits()));
@@ -205,6 +207,9 @@ public class GatewayConfiguration implements CamelConfiguration {
             public void onCamelContextFullyStarted(CamelContext context, boolean alreadyStarted) {
                 // the lane template comes with routes/; routes added to a running context start at once.
                 // Until then a request gets 503 "starting". Lanes follow gateway.yaml from then on.
+                // Caravan's MBeans beside the context's routes (README "JMX"): lanes (below), circuits, configuration
+                resilience.circuits().manage(context);
+                Jmx.register(context, new ManagedConfig(config), ManagedConfig.TYPE, ManagedConfig.NAME);
                 lanes.apply(config.catalog());
                 config.onChange(lanes::apply);
                 scaleOut.start(context, vertx, serverEventLoops > 0 ? serverEventLoops

@@ -88,7 +88,9 @@ public final class HealthReport extends AsyncProcessorSupport {
                     node.put("url", withoutCredentials(backend.url()));
                 }
             }
-            node.put("status", gate == null ? "starting" : gate.waiting() >= backend.queueSize() ? "saturated" : "ok");
+            // a lane's limits and pause are its gate's: JMX may have changed them since gateway.yaml was read
+            node.put("status", gate == null ? "starting" : gate.paused() ? "paused"
+                    : gate.waiting() >= gate.queueSize() ? "saturated" : "ok");
             node.put("circuit", circuits.state(name));
             // the upstream models whose own circuit is not closed (circuits are per backend and model)
             circuits.openModels(name).forEach(node.putObject("circuit_models")::put);
@@ -115,10 +117,11 @@ public final class HealthReport extends AsyncProcessorSupport {
     }
 
     private static void lane(ObjectNode lane, BackendConfig backend, LaneGate gate) {
-        lane.put("max_concurrent", backend.maxConcurrent());
+        lane.put("max_concurrent", gate == null ? backend.maxConcurrent() : gate.maxConcurrent());
         lane.put("in_flight", gate == null ? 0 : gate.inFlight());
         lane.put("waiting", gate == null ? 0 : gate.waiting());
-        lane.put("queue_size", backend.queueSize());
+        lane.put("queue_size", gate == null ? backend.queueSize() : gate.queueSize());
+        lane.put("paused", gate != null && gate.paused());
     }
 
     /**

@@ -56,8 +56,10 @@ public final class LaneView implements Processor {
             waiting.put(priority.name().toLowerCase(java.util.Locale.ROOT), gate.waiting(priority));
         }
         waiting.put("total", gate.waiting());
-        lane.put("queue_size", backend.queueSize());
-        lane.put("queue_timeout_seconds", backend.queueTimeoutSeconds());
+        // the gate's limits, which JMX may have changed since gateway.yaml was read
+        lane.put("queue_size", gate.queueSize());
+        lane.put("queue_timeout_seconds", gate.queueTimeoutSeconds());
+        lane.put("paused", gate.paused());
         lane.put("admitted", gate.getAdmitted());
         lane.put("rejected", gate.getRejected());
         ObjectNode wait = lane.putObject("wait_ms");

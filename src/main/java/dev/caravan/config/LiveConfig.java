@@ -32,6 +32,8 @@ public final class LiveConfig {
     private long timerId = -1;
     /** API_KEYS_JSON holds keys: an edit without keys in the file does not turn auth off, so it is no threat. */
     private volatile boolean keysOutsideTheFile;
+    /** Why the last reload was refused; null once one succeeded. */
+    private volatile String lastRefusal;
 
     public LiveConfig(GatewayConfigLoader loader) {
         this.loader = loader;
@@ -88,8 +90,25 @@ public final class LiveConfig {
         return reload();
     }
 
+    /** An operator's reload (JMX): reads the file now, whether or not it changed; the watcher will not read it again. */
+    public synchronized boolean reloadNow() {
+        lastSeen = modified();
+        return reload();
+    }
+
+    /** Why the last reload was refused, or null when the last one took effect (or none was refused). */
+    public String lastRefusal() {
+        return lastRefusal;
+    }
+
+    public java.nio.file.Path file() {
+        return loader.file();
+    }
+
     public synchronized boolean reload() {
         if (fromFile && loader.absentOrEmpty()) {
+            lastRefusal = loader.file() + " is " + (Files.exists(loader.file()) ? "empty" : "gone")
+                    + ": the last good configuration stays in force";
             LOG.warn("{} is {}: the last good configuration stays in force (backends {}, {} keys)", loader.file(),
                     Files.exists(loader.file()) ? "empty" : "gone", catalog.config().backends().keySet(),
                     catalog.config().keys().size());
@@ -99,18 +118,22 @@ public final class LiveConfig {
         try {
             next = new ModelCatalog(loader.load());
         } catch (ConfigException e) {
+            lastRefusal = e.getMessage();
             LOG.error("Configuration change refused, the previous configuration stays in force: {}", e.getMessage());
             return false;
         } catch (RuntimeException e) {
+            lastRefusal = e.toString();
             LOG.error("Configuration change refused, the previous configuration stays in force: {}", e.toString());
             return false;
         }
         if (next.config().keys().isEmpty() && !catalog.config().keys().isEmpty() && !keysOutsideTheFile) {
+            lastRefusal = loader.file() + " holds no API key, which would turn auth off";
             LOG.warn("Configuration change refused: {} holds no API key, which would turn auth off; the last good "
                     + "configuration stays in force (restart the gateway to run without keys)", loader.file());
             return false;
         }
         catalog = next;
+        lastRefusal = null;
         fromFile = Files.isRegularFile(loader.file());
         LOG.info("Configuration reloaded from {}: backends {}, models {}", loader.file(),
                 next.config().backends().keySet(), next.config().models().keySet());

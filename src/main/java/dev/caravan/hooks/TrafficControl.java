@@ -4,12 +4,14 @@ import dev.caravan.config.ApiKeys;
 import dev.caravan.config.LiveConfig;
 import dev.caravan.limits.BucketStore;
 import dev.caravan.limits.KeyLimits;
+import dev.caravan.limits.ManagedKeyLimits;
 import dev.caravan.limits.Limits;
 import dev.caravan.limits.MemoryBuckets;
 import dev.caravan.limits.RedisBuckets;
 import dev.caravan.state.RedisConnection;
 import io.vertx.core.Vertx;
 import org.apache.camel.CamelContext;
+import org.apache.camel.StartupListener;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Registry;
 import org.slf4j.Logger;
@@ -31,7 +33,8 @@ public final class TrafficControl {
     }
 
     /** Binds the beans; the buckets live in Redis when {@code redis} is given, else in memory. */
-    public static ApiKeys bind(CamelContext camel, LiveConfig config, Vertx vertx, RedisConnection redis) {
+    public static ApiKeys bind(CamelContext camel, LiveConfig config, Vertx vertx, RedisConnection redis)
+            throws Exception {
         PropertiesComponent properties = camel.getPropertiesComponent();
         Registry registry = camel.getRegistry();
         ApiKeys keys = new ApiKeys(config, property(properties, "gateway.api-keys-json", ""),
@@ -53,6 +56,20 @@ public final class TrafficControl {
         registry.bind("rateLimit", new RateLimit(keys, keyLimits, store, config, settlement,
                 number(properties, "gateway.token-reservation-default", 1024),
                 number(properties, "gateway.token-reservation-max", 32768)));
+        // each key's limits in JMX (type=rateLimits), once the context (and its JMX agent) runs, then on every change
+        ManagedKeyLimits.Publisher limitsInJmx = new ManagedKeyLimits.Publisher(camel, keys, keyLimits);
+        camel.addStartupListener(new StartupListener() {
+            @Override
+            public void onCamelContextStarted(CamelContext context, boolean alreadyStarted) {
+                // published once fully started (below)
+            }
+
+            @Override
+            public void onCamelContextFullyStarted(CamelContext context, boolean alreadyStarted) {
+                limitsInJmx.publish();
+                config.onChange(catalog -> limitsInJmx.publish());
+            }
+        });
         if (keys.hasAdminKey()) {
             LOG.info("Admin endpoints take the admin key (ADMIN_API_KEY) only");
         }

@@ -3,6 +3,7 @@ package dev.caravan.lane;
 import java.util.ArrayDeque;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.function.Function;
 
 import dev.caravan.config.BackendConfig;
 import dev.caravan.config.Priority;
@@ -15,9 +16,12 @@ import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.api.management.ManagedAttribute;
+import org.apache.camel.api.management.ManagedOperation;
 import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.spi.Synchronization;
 import org.apache.camel.support.AsyncProcessorSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The waiting room of a lane: at most max-concurrent exchanges pass at once; at most queue-size wait (503 with
@@ -38,6 +42,12 @@ import org.apache.camel.support.AsyncProcessorSupport;
  * producer waits on a latch, the Throttle's ConcurrentRequests mode on a semaphore), which a gateway holding
  * thousands of streams cannot afford, and neither orders by priority. A waiting exchange here is a callback in a
  * queue.
+ * <p>
+ * An operator changes a running lane from JMX: {@link #setMaxConcurrent} and {@link #setQueueSize} (the cap stays
+ * exact: a raise admits waiters at once, a cut lets the calls in flight finish and admits none until below it),
+ * {@link #pause()} (new requests wait in the queue, or get the 503 when it is full or their wait runs out; calls in
+ * flight finish) and {@link #resume()}. Such changes live until the next gateway.yaml reload re-applies the file's
+ * limits (a pause stays: the file says nothing of it) or a restart.
  */
 @ManagedResource(description = "Caravan lane: concurrency cap and bounded priority queue of one backend")
 public final class LaneGate extends AsyncProcessorSupport {
@@ -46,6 +56,8 @@ public final class LaneGate extends AsyncProcessorSupport {
     public static final String SLOT = "CaravanLaneSlot";
     /** Exchange property: nanoseconds the exchange waited in the queue. */
     public static final String WAITED_NANOS = "CaravanLaneWaitedNanos";
+
+    private static final Logger LOG = LoggerFactory.getLogger(LaneGate.class);
 
     private final String backend;
     private final Vertx vertx;
@@ -66,6 +78,8 @@ public final class LaneGate extends AsyncProcessorSupport {
     private volatile int maxConcurrent;
     private volatile int queueSize;
     private volatile long queueTimeoutMillis;
+    private volatile Function<String, String> circuitState = backend -> "unknown";
+    private boolean paused;
     private int inFlight;
     private int waiting;
     private long admitted;
@@ -90,6 +104,77 @@ public final class LaneGate extends AsyncProcessorSupport {
 
     public String backend() {
         return backend;
+    }
+
+    /** Where the lane's circuit state comes from (the circuit breakers are not the lane's to import). */
+    void circuitStateFrom(Function<String, String> states) {
+        this.circuitState = states;
+    }
+
+    @ManagedAttribute(description = "Backend the lane leads to")
+    public String getBackend() {
+        return backend;
+    }
+
+    @ManagedAttribute(description = "State of the backend's circuit breaker (the worst of its models)")
+    public String getCircuitState() {
+        return circuitState.apply(backend);
+    }
+
+    @ManagedOperation(description = "Sets the upstream calls allowed at once, until the next gateway.yaml reload: a "
+            + "raise admits waiters at once; a cut lets the calls in flight finish and admits none until below it")
+    public void setMaxConcurrent(int maxConcurrent) {
+        if (maxConcurrent < 1) {
+            throw new IllegalArgumentException("max-concurrent must be at least 1, not " + maxConcurrent);
+        }
+        this.maxConcurrent = maxConcurrent;
+        LOG.info("Lane lane-{}: max-concurrent set to {} (JMX)", backend, maxConcurrent);
+        admitWaiters();
+    }
+
+    @ManagedOperation(description = "Sets the requests that may wait, until the next gateway.yaml reload; a cut "
+            + "turns away new arrivals, the requests already waiting keep their places")
+    public void setQueueSize(int queueSize) {
+        if (queueSize < 0) {
+            throw new IllegalArgumentException("queue-size must be at least 0, not " + queueSize);
+        }
+        this.queueSize = queueSize;
+        LOG.info("Lane lane-{}: queue-size set to {} (JMX)", backend, queueSize);
+    }
+
+    @ManagedOperation(description = "Pauses the lane: new requests wait in its queue (503 when it is full or their "
+            + "wait runs out), the calls in flight finish")
+    public void pause() {
+        synchronized (this) {
+            paused = true;
+        }
+        LOG.warn("Lane lane-{} paused: no request is sent to backend '{}' until it is resumed", backend, backend);
+    }
+
+    @ManagedOperation(description = "Resumes a paused lane: waiters are admitted at once, up to max-concurrent")
+    public void resume() {
+        synchronized (this) {
+            paused = false;
+        }
+        LOG.info("Lane lane-{} resumed", backend);
+        admitWaiters();
+    }
+
+    @ManagedAttribute(description = "Whether the lane is paused (requests wait, none is sent upstream)")
+    public synchronized boolean isPaused() {
+        return paused;
+    }
+
+    public synchronized boolean paused() {
+        return paused;
+    }
+
+    public int queueSize() {
+        return queueSize;
+    }
+
+    public long queueTimeoutSeconds() {
+        return queueTimeoutMillis / 1000;
     }
 
     @ManagedAttribute(description = "Upstream calls allowed at once")
@@ -128,6 +213,21 @@ public final class LaneGate extends AsyncProcessorSupport {
         return queues.get(priority).size();
     }
 
+    @ManagedAttribute(description = "Requests of high priority waiting now")
+    public int getWaitingHigh() {
+        return waiting(Priority.HIGH);
+    }
+
+    @ManagedAttribute(description = "Requests of normal priority waiting now")
+    public int getWaitingNormal() {
+        return waiting(Priority.NORMAL);
+    }
+
+    @ManagedAttribute(description = "Requests of low priority waiting now")
+    public int getWaitingLow() {
+        return waiting(Priority.LOW);
+    }
+
     @ManagedAttribute(description = "Requests admitted since start")
     public synchronized long getAdmitted() {
         return admitted;
@@ -158,7 +258,7 @@ public final class LaneGate extends AsyncProcessorSupport {
         Waiter waiter;
         Waiter evicted = null;
         synchronized (this) {
-            if (inFlight < maxConcurrent && waiting == 0) {
+            if (inFlight < maxConcurrent && waiting == 0 && !paused) {
                 inFlight++;
                 admitted++;
                 waiter = null;
@@ -247,7 +347,7 @@ public final class LaneGate extends AsyncProcessorSupport {
         while (true) {
             Waiter next;
             synchronized (this) {
-                if (inFlight >= maxConcurrent || waiting == 0) {
+                if (inFlight >= maxConcurrent || waiting == 0 || paused) {
                     return;
                 }
                 next = pollHighest();

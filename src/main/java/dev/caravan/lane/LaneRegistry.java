@@ -2,18 +2,16 @@ package dev.caravan.lane;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 import dev.caravan.config.BackendConfig;
 import dev.caravan.config.ModelCatalog;
-import javax.management.MalformedObjectNameException;
-import javax.management.ObjectName;
-
+import dev.caravan.exchange.Jmx;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.TemplatedRouteBuilder;
-import org.apache.camel.spi.ManagementAgent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,10 +29,13 @@ public final class LaneRegistry {
     private final CamelContext camel;
     private final Vertx vertx;
     private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
+    private final Function<String, String> circuitState;
 
-    public LaneRegistry(CamelContext camel, Vertx vertx) {
+    /** @param circuitState a backend's circuit state, for the lane's JMX attribute */
+    public LaneRegistry(CamelContext camel, Vertx vertx, Function<String, String> circuitState) {
         this.camel = camel;
         this.vertx = vertx;
+        this.circuitState = circuitState;
     }
 
     public Map<String, LaneGate> gates() {
@@ -64,6 +65,7 @@ public final class LaneRegistry {
 
     private void add(String name, BackendConfig config) {
         LaneGate gate = new LaneGate(name, config, vertx);
+        gate.circuitStateFrom(circuitState);
         camel.getRegistry().bind("laneGate-" + name, gate);
         camel.getRegistry().bind("laneRelease-" + name, gate.releaser());
         try {
@@ -98,15 +100,7 @@ public final class LaneRegistry {
 
     /** Lane state in JMX (org.apache.camel:context=…,type=lanes,name=<backend>) and as Prometheus gauges. */
     private void observe(String name, LaneGate gate) {
-        ManagementAgent agent = camel.getManagementStrategy() == null ? null
-                : camel.getManagementStrategy().getManagementAgent();
-        if (agent != null) {
-            try {
-                agent.register(gate, objectName(name));
-            } catch (Exception e) {
-                LOG.debug("Lane {} not in JMX: {}", name, e.toString());
-            }
-        }
+        Jmx.register(camel, gate, "lanes", name);
         MeterRegistry meters = camel.getRegistry().findSingleByType(MeterRegistry.class);
         if (meters != null) {
             Gauge.builder("caravan.lane.in.flight", gate, LaneGate::inFlight).tag("backend", name)
@@ -121,26 +115,13 @@ public final class LaneRegistry {
     }
 
     private void unobserve(String name) {
-        ManagementAgent agent = camel.getManagementStrategy() == null ? null
-                : camel.getManagementStrategy().getManagementAgent();
-        try {
-            if (agent != null) {
-                agent.unregister(objectName(name));
-            }
-        } catch (Exception e) {
-            LOG.debug("Lane {} not removed from JMX: {}", name, e.toString());
-        }
+        Jmx.unregister(camel, "lanes", name);
         MeterRegistry meters = camel.getRegistry().findSingleByType(MeterRegistry.class);
         if (meters != null) {
             meters.getMeters().stream()
                     .filter(m -> m.getId().getName().startsWith("caravan.lane.") && name.equals(m.getId().getTag("backend")))
                     .forEach(meters::remove);
         }
-    }
-
-    private ObjectName objectName(String name) throws MalformedObjectNameException {
-        return new ObjectName("org.apache.camel:context=" + camel.getManagementName() + ",type=lanes,name="
-                + ObjectName.quote(name));
     }
 
     private record Lane(BackendConfig config, LaneGate gate) {

@@ -12,6 +12,7 @@ import dev.caravan.config.BackendConfig;
 import dev.caravan.config.CircuitBreakerSettings;
 import dev.caravan.config.ModelCatalog;
 import dev.caravan.config.ModelRoute;
+import dev.caravan.exchange.Jmx;
 import dev.caravan.openai.OpenAiError;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -20,6 +21,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
+import org.apache.camel.CamelContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +60,7 @@ public final class CircuitBreakers {
     private final int maxModels;
     private final Map<String, Backend> backends = new ConcurrentHashMap<>();
     private volatile MeterRegistry meters;
+    private volatile CamelContext camel;
 
     /**
      * @param scope     "model": a circuit per backend and upstream model; "backend": one per backend
@@ -95,7 +98,8 @@ public final class CircuitBreakers {
     public boolean isOpen(ModelRoute route) {
         Circuit circuit = existing(route);
         if (circuit == null) {
-            return false;
+            Backend backend = backends.get(route.backendName());
+            return backend != null && backend.forcedOpen; // an operator forced the whole backend open
         }
         CircuitBreaker.State state = circuit.breaker.getState();
         return state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN;
@@ -156,10 +160,118 @@ public final class CircuitBreakers {
         backends.keySet().forEach(this::gauges);
     }
 
+    /** Registers each backend's {@link ManagedCircuits} MBean (JMX type=circuits) now and for new backends. */
+    public void manage(CamelContext camelContext) {
+        this.camel = camelContext;
+        backends.keySet().forEach(this::mbean);
+    }
+
+    /** Whether the circuits are per backend and model (gateway.circuit.scope=model), or one per backend. */
+    public boolean perModel() {
+        return perModel;
+    }
+
+    /** Every circuit of the backend made so far, by upstream model ("" for the backend as a whole), with its state. */
+    public Map<String, String> states(String backend) {
+        Map<String, String> states = new TreeMap<>();
+        Backend of = backends.get(backend);
+        if (of != null) {
+            of.circuits.forEach((model, circuit) ->
+                    states.put(model, circuit.breaker.getState().name().toLowerCase(Locale.ROOT)));
+        }
+        return states;
+    }
+
+    /**
+     * An operator's action (JMX): forces the circuit of the backend's upstream {@code model} open, or with no model
+     * every circuit of the backend, those its models make later included, until forced closed or reset. Calls get
+     * 503 circuit_open. Returns the backend's state after.
+     */
+    public String forceOpen(String backend, String model) {
+        Backend of = configured(backend);
+        if (isWhole(model)) {
+            of.forcedOpen = true;
+            of.circuits.values().forEach(c -> transition(c.breaker, CircuitBreaker.State.FORCED_OPEN));
+        } else {
+            transition(circuitOf(backend, of, model.trim()).breaker, CircuitBreaker.State.FORCED_OPEN);
+        }
+        LOG.warn("Circuit of backend '{}'{} forced open by an operator", backend, isWhole(model) ? "" : ", model '" + model + "',");
+        return state(backend);
+    }
+
+    /** Closes the circuit (all of the backend's with no model): calls flow again, and it judges them afresh. */
+    public String forceClosed(String backend, String model) {
+        Backend of = configured(backend);
+        if (isWhole(model)) {
+            of.forcedOpen = false;
+            of.circuits.values().forEach(c -> transition(c.breaker, CircuitBreaker.State.CLOSED));
+        } else {
+            transition(circuitOf(backend, of, model.trim()).breaker, CircuitBreaker.State.CLOSED);
+        }
+        LOG.info("Circuit of backend '{}'{} closed by an operator", backend, isWhole(model) ? "" : ", model '" + model + "',");
+        return state(backend);
+    }
+
+    /** Resets the circuit (all of the backend's with no model) to closed with an empty history. */
+    public String reset(String backend, String model) {
+        Backend of = configured(backend);
+        if (isWhole(model)) {
+            of.forcedOpen = false;
+            of.circuits.values().forEach(c -> c.breaker.reset());
+        } else {
+            circuitOf(backend, of, model.trim()).breaker.reset();
+        }
+        LOG.info("Circuit of backend '{}'{} reset by an operator", backend, isWhole(model) ? "" : ", model '" + model + "',");
+        return state(backend);
+    }
+
+    private static boolean isWhole(String model) {
+        return model == null || model.isBlank();
+    }
+
+    private Backend configured(String backend) {
+        Backend of = backend == null ? null : backends.get(backend);
+        if (of == null) {
+            throw new IllegalArgumentException("No backend '" + backend + "'; backends: " + backends.keySet());
+        }
+        return of;
+    }
+
+    /** The circuit the backend's calls to {@code model} go through (made if need be), as {@link #circuit} finds it. */
+    private Circuit circuitOf(String name, Backend backend, String model) {
+        String key = perModel ? model : WHOLE;
+        if (!key.isEmpty() && !backend.circuits.containsKey(key) && backend.circuits.size() >= maxModels) {
+            key = WHOLE;
+        }
+        return backend.circuits.computeIfAbsent(key, m -> create(name, m, backend.breakerConfig(backend.config),
+                backend.forcedOpen));
+    }
+
+    private static void transition(CircuitBreaker breaker, CircuitBreaker.State to) {
+        if (breaker.getState() == to) {
+            return;
+        }
+        if (to == CircuitBreaker.State.FORCED_OPEN) {
+            breaker.transitionToForcedOpenState();
+        } else {
+            breaker.transitionToClosedState();
+        }
+    }
+
+    private void mbean(String backend) {
+        CamelContext context = camel;
+        if (context != null) {
+            Jmx.register(context, new ManagedCircuits(this, backend), ManagedCircuits.TYPE, backend);
+        }
+    }
+
     private CircuitBreaker.State worst(String backend) {
         Backend of = backends.get(backend);
         CircuitBreaker.State worst = CircuitBreaker.State.CLOSED;
         if (of != null) {
+            if (of.forcedOpen) {
+                return CircuitBreaker.State.FORCED_OPEN;
+            }
             for (Circuit circuit : of.circuits.values()) {
                 CircuitBreaker.State state = circuit.breaker.getState();
                 if (rank(state) > rank(worst)) {
@@ -208,7 +320,8 @@ public final class CircuitBreakers {
         }
         String name = route.backendName();
         String key = model;
-        return backend.circuits.computeIfAbsent(key, m -> create(name, m, backend.breakerConfig(route.backend())));
+        return backend.circuits.computeIfAbsent(key, m -> create(name, m, backend.breakerConfig(route.backend()),
+                backend.forcedOpen));
     }
 
     private Backend backend(String name) {
@@ -222,10 +335,11 @@ public final class CircuitBreakers {
             return before;
         }
         gauges(name);
+        mbean(name);
         return made;
     }
 
-    private Circuit create(String backend, String model, CircuitBreakerConfig config) {
+    private Circuit create(String backend, String model, CircuitBreakerConfig config, boolean forcedOpen) {
         String label = model.isEmpty() ? "backend '" + backend + "'" : "model '" + model + "' of backend '" + backend + "'";
         CircuitBreaker breaker = registry.circuitBreaker(model.isEmpty() ? backend : backend + "/" + model, config);
         Circuit circuit = new Circuit(breaker, model, config.getWaitIntervalFunctionInOpenState().apply(1));
@@ -238,6 +352,9 @@ public final class CircuitBreakers {
                 default -> LOG.info("Circuit of {}: {}", label, event.getStateTransition());
             }
         });
+        if (forcedOpen) {
+            breaker.transitionToForcedOpenState(); // made while an operator holds its backend open
+        }
         return circuit;
     }
 
@@ -258,6 +375,11 @@ public final class CircuitBreakers {
         });
     }
 
+    /** Forced open shows as open in the gauge, whose label set stays closed / open / half_open. */
+    private static CircuitBreaker.State plain(CircuitBreaker.State state) {
+        return state == CircuitBreaker.State.FORCED_OPEN ? CircuitBreaker.State.OPEN : state;
+    }
+
     private void gauges(String backend) {
         MeterRegistry registry = meters;
         if (registry == null) {
@@ -265,7 +387,7 @@ public final class CircuitBreakers {
         }
         for (CircuitBreaker.State state : List.of(CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN,
                 CircuitBreaker.State.HALF_OPEN)) {
-            Gauge.builder(GAUGE, this, breakers -> breakers.worst(backend) == state ? 1 : 0)
+            Gauge.builder(GAUGE, this, breakers -> plain(breakers.worst(backend)) == state ? 1 : 0)
                     .tags("backend", backend, "state", state.name().toLowerCase(Locale.ROOT))
                     .description("1 for the state the backend's circuit breakers are in (the worst of its models)")
                     .register(registry);
@@ -276,6 +398,10 @@ public final class CircuitBreakers {
         Backend backend = backends.remove(name);
         if (backend != null) {
             backend.circuits.values().forEach(c -> registry.remove(c.breaker.getName()));
+        }
+        CamelContext context = camel;
+        if (context != null) {
+            Jmx.unregister(context, ManagedCircuits.TYPE, name);
         }
         MeterRegistry registry = meters;
         if (registry != null) {
@@ -292,6 +418,8 @@ public final class CircuitBreakers {
         final Map<String, Circuit> circuits = new ConcurrentHashMap<>();
         volatile BackendConfig config;
         volatile CircuitBreakerConfig breakerConfig;
+        /** An operator forced the backend open (JMX): its circuits, those made later too, refuse every call. */
+        volatile boolean forcedOpen;
 
         void configure(BackendConfig config) {
             this.config = config;

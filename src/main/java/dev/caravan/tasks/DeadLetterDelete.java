@@ -44,7 +44,11 @@ final class DeadLetterDelete extends AsyncProcessorSupport {
      * the stores match ids inside their JSON, so nothing else may reach them.
      */
     static String entryId(Exchange exchange) {
-        String id = exchange.getMessage().getHeader("id", String.class);
+        return entryId(exchange.getMessage().getHeader("id", String.class));
+    }
+
+    /** {@code id} when it can be a DLQ id, else null. */
+    static String entryId(String id) {
         if (id == null || !id.startsWith("dlq_") || id.length() > 64) {
             return null;
         }

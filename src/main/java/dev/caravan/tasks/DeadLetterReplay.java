@@ -1,6 +1,7 @@
 package dev.caravan.tasks;
 
 import java.time.Instant;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.exchange.QueryParameters;
@@ -38,13 +39,29 @@ final class DeadLetterReplay extends AsyncProcessorSupport {
             return true;
         }
         boolean force = "true".equalsIgnoreCase(QueryParameters.first(exchange, "force"));
+        Future<Task> replayed = replay(id, force, () -> DeadLetterDelete.notFound(exchange));
+        return AsyncSteps.completeWhen(replayed.andThen(ar -> {
+            if (ar.succeeded()) {
+                TaskEnqueue.accepted(exchange, ar.result());
+            } else {
+                exchange.setException(ar.cause());
+            }
+        }), callback);
+    }
+
+    /**
+     * Replays the entry as a new queued task: the one path of POST /tasks/dlq/{id}/replay and of the JMX operation.
+     * Fails with {@code notFound} when there is no such entry, with a 409 when it was replayed before (unless
+     * {@code force}), with a 503 when the task queue is full.
+     */
+    Future<Task> replay(String id, boolean force, Supplier<OpenAiError> notFound) {
         // the task id is made first, so the mark (check and set in one step) can name it
         String taskId = Task.newId("task_");
-        Future<Task> replayed = deadLetters.markReplayed(id, taskId, System.currentTimeMillis() / 1000, force)
+        return deadLetters.markReplayed(id, taskId, System.currentTimeMillis() / 1000, force)
                 .compose(mark -> {
                     ObjectNode entry = mark.entry();
                     if (entry == null) {
-                        return Future.failedFuture(DeadLetterDelete.notFound(exchange));
+                        return Future.failedFuture(notFound.get());
                     }
                     if (mark.refused()) {
                         return Future.failedFuture(alreadyReplayed(entry));
@@ -55,15 +72,12 @@ final class DeadLetterReplay extends AsyncProcessorSupport {
                     // a task that could not be queued did not replay the entry: its mark goes again
                     return tasks.enqueue(task).map(task).recover(failure -> deadLetters.unmarkReplayed(id, taskId)
                             .transform(ignored -> Future.failedFuture(failure)));
+                })
+                .andThen(ar -> {
+                    if (ar.succeeded()) {
+                        onEnqueued.run();
+                    }
                 });
-        return AsyncSteps.completeWhen(replayed.andThen(ar -> {
-            if (ar.succeeded()) {
-                TaskEnqueue.accepted(exchange, ar.result());
-                onEnqueued.run();
-            } else {
-                exchange.setException(ar.cause());
-            }
-        }), callback);
     }
 
     private static OpenAiError alreadyReplayed(ObjectNode entry) {

@@ -17,6 +17,9 @@ public interface DeadLetterStore {
     /** Newest first, each entry a copy the caller may keep. */
     Future<List<ObjectNode>> list();
 
+    /** Entries held now. */
+    Future<Integer> size();
+
     /** The entry with this id, or null. */
     default Future<ObjectNode> find(String id) {
         return list().map(entries -> entries.stream().filter(e -> id.equals(e.path("id").asText()))

@@ -28,6 +28,11 @@ final class MemoryDeadLetters implements DeadLetterStore {
     }
 
     @Override
+    public synchronized Future<Integer> size() {
+        return Future.succeededFuture(entries.size());
+    }
+
+    @Override
     public synchronized Future<List<ObjectNode>> list() {
         List<ObjectNode> copies = new ArrayList<>(entries.size());
         entries.forEach(entry -> copies.add(entry.deepCopy())); // marks change entries in place, under the lock

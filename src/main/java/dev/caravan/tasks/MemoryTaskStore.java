@@ -106,6 +106,20 @@ final class MemoryTaskStore implements TaskStore {
     }
 
     @Override
+    public synchronized Future<Counts> counts() {
+        long queued = 0;
+        long running = 0;
+        for (Entry entry : states.values()) {
+            if (TaskState.QUEUED.equals(entry.state.status())) {
+                queued++;
+            } else if (TaskState.RUNNING.equals(entry.state.status())) {
+                running++;
+            }
+        }
+        return Future.succeededFuture(new Counts(queued, running));
+    }
+
+    @Override
     public String kind() {
         return "memory";
     }

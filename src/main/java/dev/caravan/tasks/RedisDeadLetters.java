@@ -52,6 +52,11 @@ final class RedisDeadLetters implements DeadLetterStore {
     }
 
     @Override
+    public Future<Integer> size() {
+        return RedisTimeout.bound(vertx, redis.api().llen(list), timeoutMillis, "LLEN").map(Response::toInteger);
+    }
+
+    @Override
     public Future<List<ObjectNode>> list() {
         return LIST.run(redis, vertx, timeoutMillis, List.of(list, marks), List.of(Integer.toString(capacity)))
                 .map(reply -> {

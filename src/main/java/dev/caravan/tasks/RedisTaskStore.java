@@ -134,6 +134,16 @@ final class RedisTaskStore implements TaskStore {
     }
 
     @Override
+    public Future<Counts> counts() {
+        // three reads, not one atomic snapshot: a task moving between them may count twice or not at all
+        Future<Response> waiting = RedisTimeout.bound(vertx, redis.api().llen(queue), timeoutMillis, "LLEN");
+        Future<Response> later = RedisTimeout.bound(vertx, redis.api().zcard(delayed), timeoutMillis, "ZCARD");
+        Future<Response> claimed = RedisTimeout.bound(vertx, redis.api().zcard(processing), timeoutMillis, "ZCARD");
+        return Future.all(waiting, later, claimed).map(all -> new Counts(
+                waiting.result().toLong() + later.result().toLong(), claimed.result().toLong()));
+    }
+
+    @Override
     public String kind() {
         return "redis";
     }

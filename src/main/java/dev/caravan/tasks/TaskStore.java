@@ -30,8 +30,15 @@ public interface TaskStore {
     /** Records the end: done with the result, or failed with the error. */
     Future<Void> finish(Task task, String status, JsonNode result, JsonNode error);
 
+    /** Tasks queued now (waiting to run, or for their next attempt) and running now; in Redis, of every instance. */
+    Future<Counts> counts();
+
     /** "memory" or "redis", for logs. */
     String kind();
+
+    /** How many tasks are queued and running. */
+    record Counts(long queued, long running) {
+    }
 
     /** A task taken from the queue, and which attempt this is (1 for the first). */
     record Claim(Task task, int attempt) {

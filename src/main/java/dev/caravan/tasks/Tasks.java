@@ -1,5 +1,6 @@
 package dev.caravan.tasks;
 
+import dev.caravan.exchange.Jmx;
 import dev.caravan.outbound.AllowedHosts;
 import dev.caravan.outbound.DestinationCheck;
 import dev.caravan.state.RedisConnection;
@@ -62,10 +63,12 @@ public final class Tasks {
         registry.bind("taskSettle", settle);
         registry.bind("deadLetterRecord", new DeadLetterRecord(deadLetters));
         registry.bind("deadLetterList", new DeadLetterList(deadLetters));
-        registry.bind("deadLetterReplay", new DeadLetterReplay(deadLetters, store, onEnqueued));
+        DeadLetterReplay replay = new DeadLetterReplay(deadLetters, store, onEnqueued);
+        registry.bind("deadLetterReplay", replay);
         registry.bind("deadLetterDelete", new DeadLetterDelete(deadLetters));
 
         MemoryTaskStore states = memory;
+        ManagedTasks managed = new ManagedTasks(store, deadLetters, replay);
         camel.addStartupListener(new StartupListener() {
             @Override
             public void onCamelContextStarted(CamelContext context, boolean alreadyStarted) {
@@ -74,6 +77,7 @@ public final class Tasks {
 
             @Override
             public void onCamelContextFullyStarted(CamelContext context, boolean alreadyStarted) {
+                Jmx.register(context, managed, ManagedTasks.TYPE, ManagedTasks.NAME);
                 if (claimer != null) {
                     claimer.start();
                 } else {

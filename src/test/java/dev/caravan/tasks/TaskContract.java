@@ -414,6 +414,34 @@ abstract class TaskContract {
     }
 
     /** Sends a chat request that fails into the DLQ (the upstream is left failing); returns its entry's id. */
+    @Test
+    void theQueueAndTheDeadLettersInJmx() throws Exception {
+        javax.management.MBeanServer jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName tasks = new javax.management.ObjectName("org.apache.camel:context=caravan-"
+                + gateway.port() + ",type=gateway,name=\"tasks\"");
+        String id = failedRequest("counted " + UUID.randomUUID());
+        upstream.failNext(0, 500);
+        int listed = Json.MAPPER.readTree(get(gateway, "/tasks/dlq", ADMIN).body()).get("data").size();
+        assertEquals(listed, ((Number) jmx.getAttribute(tasks, "DeadLetters")).intValue());
+
+        upstream.firstTokenDelayMs(1500);
+        String taskId = (String) jmx.invoke(tasks, "replayDeadLetter", new Object[] {id},
+                new String[] {String.class.getName()});
+        dev.caravan.support.Await.value("the replayed task counted running",
+                () -> jmxLong(jmx, tasks, "Running"), running -> running >= 1, DEADLINE);
+        assertEquals(taskId, deadLetterById(id).get("replay_task_id").asText(), "marked as the endpoint marks it");
+        JsonNode done = awaitStatus(gateway, taskId, ALICE, Set.of("done", "failed"), DEADLINE);
+        assertEquals("done", done.get("status").asText(), done.toString());
+    }
+
+    private static long jmxLong(javax.management.MBeanServer jmx, javax.management.ObjectName name, String attribute) {
+        try {
+            return ((Number) jmx.getAttribute(name, attribute)).longValue();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
     String failedRequest(String marker) throws Exception {
         upstream.failNext(100_000, 500);
         HttpResponse<String> failed = post(gateway, "/v1/chat/completions", ALICE,
