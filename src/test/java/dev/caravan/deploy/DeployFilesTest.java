@@ -37,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * docker/ and deploy/ without a Docker engine or a cluster: every file parses, the objects refer to each other
@@ -257,6 +258,37 @@ class DeployFilesTest {
         }
     }
 
+    @Test
+    void kustomizeBuildsTheObjectsTheGatewayPodNames() throws Exception {
+        Path kubectl = onPath("kubectl");
+        assumeTrue(kubectl != null, "kubectl is not installed: `kubectl kustomize` not run");
+        Process build = new ProcessBuilder(kubectl.toString(), "kustomize", K8S.toString()).redirectErrorStream(false)
+                .start();
+        String output = new String(build.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String errors = new String(build.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(build.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, build.exitValue(), errors);
+        Map<String, JsonNode> built = new LinkedHashMap<>();
+        try (JsonParser parser = YAML.getFactory().createParser(output)) {
+            while (parser.nextToken() != null) {
+                JsonNode object = YAML.readTree(parser);
+                built.put(object.path("kind").asText() + "/" + object.path("metadata").path("name").asText(), object);
+            }
+        }
+        JsonNode deployment = built.get("Deployment/caravan");
+        assertNotNull(deployment, built.keySet().toString());
+        // the generated ConfigMaps (routes under a name with its content's hash) are the ones the pod mounts
+        for (JsonNode volume : deployment.path("spec").path("template").path("spec").path("volumes")) {
+            if (volume.has("configMap")) {
+                String name = volume.path("configMap").path("name").asText();
+                assertTrue(built.containsKey("ConfigMap/" + name), volume + " in " + built.keySet());
+            }
+        }
+        assertTrue(built.keySet().stream().anyMatch(k -> k.matches("ConfigMap/caravan-routes-[a-z0-9]+")),
+                built.keySet().toString());
+        assertTrue(built.containsKey("ConfigMap/caravan-config"), "gateway.yaml keeps its name: edits reach the pods");
+    }
+
     // ---------------------------------------------------------------------------------------------- dashboard
 
     @Test
@@ -383,11 +415,29 @@ class DeployFilesTest {
                 assertTrue(health.body().contains("redis"), "the shared Redis: " + health.body());
                 assertTrue(health.body().startsWith("{\"status\":\"ok\""), "Redis answers, no route refused: "
                         + health.body());
+
+                // `kubectl apply -k` after an edit of gateway.yaml: the kubelet swaps ..data, the gateway reloads
+                Path config = under(root, env(container).get("GATEWAY_CONFIG"));
+                String edited = Files.readString(config) + "  k8s-edited:\n    backend: echo\n"
+                        + "    upstream-model: caravan-echo\n";
+                kubeletUpdate(config.getParent(), Map.of(config.getFileName().toString(), edited));
+                Await.value("the edited gateway.yaml in force", () -> gateway.get("/v1/models", apiKey),
+                        r -> r.statusCode() == 200 && r.body().contains("\"k8s-edited\""), Duration.ofSeconds(30));
             }
         }
     }
 
     // ---------------------------------------------------------------------------------------------- helpers
+
+    private static Path onPath(String command) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(dir, command);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
 
     private static int healthCheck(Dockerfile image, int port) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(image.healthCheck()).redirectErrorStream(true);
@@ -410,6 +460,17 @@ class DeployFilesTest {
         for (String key : data.keySet()) {
             Files.createSymbolicLink(at.resolve(key), Path.of("..data", key));
         }
+    }
+
+    /** The kubelet's update of a ConfigMap volume: a new timestamped folder, then ..data swapped to it at once. */
+    private static void kubeletUpdate(Path at, Map<String, String> data) throws IOException {
+        Path version = Files.createDirectories(at.resolve("..2026_01_01_00_00_01.000000002"));
+        for (Map.Entry<String, String> file : data.entrySet()) {
+            Files.writeString(version.resolve(file.getKey()), file.getValue());
+        }
+        Path next = Files.createSymbolicLink(at.resolve("..data_tmp"), version.getFileName());
+        Files.move(next, at.resolve("..data"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static Path under(Path root, String absolute) {
