@@ -111,18 +111,25 @@ class DeployFilesTest {
         assertEquals("caravan:" + GATEWAY_PORT, scrape.path("static_configs").get(0).path("targets").get(0).asText());
         assertTrue(gatewayPaths().contains(scrape.path("metrics_path").asText("/metrics")));
 
-        // Grafana: the provisioned datasource is the compose Prometheus, the dashboard uses it by uid, and the
+        // Grafana: the provisioned datasource is the compose Prometheus, the default one, which the dashboard's
+        // datasource variable picks (so that the dashboard also imports into any other Grafana), and the
         // dashboard provider reads the folder compose mounts the dashboard into
         JsonNode datasource = single(DOCKER.resolve("grafana/provisioning/datasources/prometheus.yaml"))
                 .path("datasources").get(0);
         URI prometheus = URI.create(datasource.path("url").asText());
         assertTrue(services.has(prometheus.getHost()));
         assertEquals(9090, prometheus.getPort());
+        assertEquals("prometheus", datasource.path("type").asText());
+        assertTrue(datasource.path("isDefault").asBoolean());
         JsonNode dashboard = JSON.readTree(DOCKER.resolve("grafana/caravan-dashboard.json").toFile());
+        JsonNode variable = dashboard.path("templating").path("list").get(0);
+        assertEquals("datasource", variable.path("type").asText());
+        assertEquals("prometheus", variable.path("query").asText());
+        String uid = "${" + variable.path("name").asText() + "}";
         for (JsonNode panel : dashboard.path("panels")) {
-            assertEquals(datasource.path("uid").asText(), panel.path("datasource").path("uid").asText(),
-                    panel.path("title").asText());
+            assertEquals(uid, panel.path("datasource").path("uid").asText(), panel.path("title").asText());
             assertTrue(panel.path("targets").size() > 0, panel.path("title").asText());
+            panel.path("targets").forEach(t -> assertEquals(uid, t.path("datasource").path("uid").asText()));
         }
         String dashboards = single(DOCKER.resolve("grafana/provisioning/dashboards/caravan.yaml"))
                 .path("providers").get(0).path("options").path("path").asText();
