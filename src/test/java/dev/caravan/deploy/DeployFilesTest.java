@@ -157,6 +157,15 @@ class DeployFilesTest {
         assertTrue(copies >= 4, "COPY instructions found: " + copies);
     }
 
+    @Test
+    void dockerComposeConfigAcceptsTheComposeFile() throws Exception {
+        Path docker = onPath("docker");
+        assumeTrue(docker != null && run(docker.toString(), "compose", "version") == 0,
+                "the docker compose CLI is not installed: `docker compose config` not run");
+        assertEquals(0, run(docker.toString(), "compose", "-f", DOCKER.resolve("compose.yaml").toString(), "config",
+                "--quiet"));
+    }
+
     // ---------------------------------------------------------------------------------------------- kubernetes
 
     @Test
@@ -444,6 +453,16 @@ class DeployFilesTest {
             }
         }
         return null;
+    }
+
+    private static int run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail(String.join(" ", command) + " did not end");
+        }
+        return process.exitValue();
     }
 
     private static int healthCheck(Dockerfile image, int port) throws Exception {
