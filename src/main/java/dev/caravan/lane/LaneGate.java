@@ -54,8 +54,6 @@ public final class LaneGate extends AsyncProcessorSupport {
 
     /** Exchange property: the gate whose slot the exchange holds now (absent once released). */
     public static final String SLOT = "CaravanLaneSlot";
-    /** Exchange property: nanoseconds the exchange waited in the queue. */
-    public static final String WAITED_NANOS = "CaravanLaneWaitedNanos";
 
     private static final Logger LOG = LoggerFactory.getLogger(LaneGate.class);
 
@@ -358,7 +356,7 @@ public final class LaneGate extends AsyncProcessorSupport {
             vertx.cancelTimer(next.timer);
             long waited = System.nanoTime() - next.since;
             waitTimes.record(waited);
-            next.exchange.setProperty(WAITED_NANOS, waited);
+            next.exchange.setProperty(ExchangeKeys.LANE_WAITED_NANOS, waited);
             holdSlot(next.exchange);
             // resume on the waiter's own event loop, after the releasing exchange has finished its completion
             next.context.runOnContext(v -> next.callback.done(false));

@@ -5,6 +5,7 @@ import java.net.http.HttpResponse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.emulator.UpstreamEmulator;
+import dev.caravan.support.Await;
 import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.LogCapture;
@@ -248,16 +249,12 @@ class HookStepsTest {
 
     @Test
     void theAccessLogCarriesTheIntent() throws IOException {
-        org.apache.logging.log4j.core.config.Configurator.setLevel("dev.caravan.access",
-                org.apache.logging.log4j.Level.INFO);
         try (LogCapture logs = LogCapture.install()) {
             assertEquals(200, send("intent", Calls.body("auto", false, "compile error in python")));
-            String line = logs.find(c -> c.logger().equals("dev.caravan.access"));
-            assertTrue(line != null && line.contains("model=model-a") && line.contains("outcome=ok")
-                    && line.endsWith("intent=coding"), String.valueOf(line));
-        } finally {
-            org.apache.logging.log4j.core.config.Configurator.setLevel("dev.caravan.access",
-                    org.apache.logging.log4j.Level.WARN);
+            String line = Await.value("the access line", () -> logs.find(c -> c.logger().equals("dev.caravan.access")),
+                    l -> l != null, java.time.Duration.ofSeconds(10));
+            assertTrue(line.contains(" asked=auto ") && line.contains(" model=model-a ") && line.contains(" status=200 ")
+                    && line.endsWith(" intent=coding"), line);
         }
     }
 
