@@ -59,8 +59,8 @@ final class Drain {
             LOG.info("Draining: nothing in flight");
             return;
         }
-        LOG.info("Draining: {} request(s) and task(s) in flight get up to {} s to finish; new requests get 503 {}",
-                atStart, graceSeconds, CODE);
+        LOG.info("Draining: {} exchange(s) in flight (requests, streams, tasks) get up to {} s to finish; "
+                + "new requests get 503 {}", atStart, graceSeconds, CODE);
         if (waitForNone(inflight, started + TimeUnit.SECONDS.toNanos(graceSeconds))) {
             LOG.info("Drained in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
             return;

@@ -84,7 +84,8 @@ class GracefulDrainTest {
     void aStreamLongerThanTheGraceEndsWithAnErrorEventAndTheProcessStillExitsZero() throws Exception {
         try (UpstreamEmulator upstream = UpstreamEmulator.start()) {
             upstream.reply(REPLY).tokenDelayMs(2_000); // about 20 s of stream
-            try (GatewayProcess gateway = GatewayProcess.start(yaml(upstream), Map.of("DRAIN_GRACE_SECONDS", "1"))) {
+            try (GatewayProcess gateway = GatewayProcess.start(yaml(upstream), Map.of("DRAIN_GRACE_SECONDS", "1",
+                    "LOG_LEVEL", "INFO"))) {
                 CompletableFuture<HttpResponse<String>> stream = http.sendAsync(post(gateway, STREAM),
                         HttpResponse.BodyHandlers.ofString());
                 assertTrue(upstream.awaitInFlight(1, DEADLINE), "the stream reached the upstream");
@@ -104,6 +105,8 @@ class GracefulDrainTest {
                 long took = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - signalled);
                 assertTrue(took < 12, "the stop took " + took + " s: the grace of 1 s bounds it, not the stream");
                 assertTrue(upstream.awaitClientAborts(1, Duration.ofSeconds(5)), "the upstream call was aborted");
+                String log = gateway.log();
+                assertTrue(log.contains("The drain grace period of 1 s ended with"), log);
             }
         }
     }
