@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
  * SIGTERM to a gateway in a JVM of its own, as Kubernetes sends it: readiness goes 503 at once, a new request gets
  * 503 draining with retry-after, a stream in flight runs to its [DONE] within the grace period (or, past it, ends with
  * an error event), a task running from Redis is given back and finished by another instance, and the process exits 0.
+ * In process too (a stop of the CamelContext drains the same way): a request at the upstream or waiting in a lane when
+ * the grace ends gets 503 draining, not a hang or a reset connection.
  */
 class GracefulDrainTest {
 
@@ -108,6 +110,39 @@ class GracefulDrainTest {
                 String log = gateway.log();
                 assertTrue(log.contains("The drain grace period of 1 s ended with"), log);
             }
+        }
+    }
+
+    @Test
+    void requestsAtTheUpstreamOrInALaneWhenTheGraceEndsGet503Draining() throws Exception {
+        try (UpstreamEmulator upstream = UpstreamEmulator.start()) {
+            upstream.hangNext(1); // the first request gets no answer at all; the second waits for the one slot
+            GatewayInstance gateway = GatewayInstance.builder().config("""
+                            backends:
+                              emu: {type: openai, url: "%s", max-concurrent: 1, queue-timeout-seconds: 60}
+                            models:
+                              slow-model: {backend: emu}
+                            """.formatted(upstream.baseUrl()))
+                    .property("gateway.drain-grace-seconds", "1").start();
+            String json = STREAM.replace("true", "false");
+            CompletableFuture<HttpResponse<String>> atUpstream = http.sendAsync(HttpRequest.newBuilder(
+                    gateway.uri("/v1/chat/completions")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(upstream.awaitInFlight(1, DEADLINE), "the first request reached the upstream");
+            CompletableFuture<HttpResponse<String>> inLane = http.sendAsync(HttpRequest.newBuilder(
+                    gateway.uri("/v1/chat/completions")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+            Await.value("the second request waiting in the lane", () -> gateway.camel().getInflightRepository().size(),
+                    n -> n >= 2, DEADLINE);
+
+            CompletableFuture<Void> stopped = CompletableFuture.runAsync(gateway::close);
+            for (CompletableFuture<HttpResponse<String>> request : java.util.List.of(atUpstream, inLane)) {
+                HttpResponse<String> reply = request.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+                assertEquals(503, reply.statusCode(), reply.body());
+                assertEquals("1", reply.headers().firstValue("retry-after").orElse(null));
+                assertEquals("draining", Json.MAPPER.readTree(reply.body()).at("/error/code").asText(), reply.body());
+            }
+            stopped.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
         }
     }
 
