@@ -66,6 +66,7 @@ final class Drain {
             return;
         }
         OpenAiError ended = graceEnded();
+        int left = inflight.size();
         int cancelled = 0;
         for (InflightRepository.InflightExchange entry : inflight.browse()) {
             Cancellation cancellation = entry.getExchange().getProperty(ExchangeKeys.CANCELLATION, Cancellation.class);
@@ -75,7 +76,7 @@ final class Drain {
             }
         }
         LOG.warn("The drain grace period of {} s ended with {} exchange(s) in flight: {} request(s) end now with a 503 "
-                + "{} error (a stream: an error event)", graceSeconds, inflight.size(), cancelled, CODE);
+                + "{} error (a stream: an error event)", graceSeconds, left, cancelled, CODE);
         if (!waitForNone(inflight, System.nanoTime() + FLUSH_NANOS)) {
             LOG.warn("{} exchange(s) still in flight after the drain; Camel stops them", inflight.size());
         }
