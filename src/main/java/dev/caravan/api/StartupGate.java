@@ -33,7 +33,6 @@ public final class StartupGate {
 
     private static final Logger LOG = LoggerFactory.getLogger(StartupGate.class);
     private static final String STARTING = "{\"status\":\"starting\"}";
-
     private static final String STOPPING = "{\"status\":\"stopping\"}";
 
     private volatile boolean open;
@@ -117,8 +116,8 @@ public final class StartupGate {
     }
 
     private void whileStarting(RoutingContext ctx) {
-        if (closing) {
-            whileDraining(ctx);
+        if (closing && open) {
+            whileDraining(ctx); // (stopped before it ever started: it answers as while starting)
             return;
         }
         if (open) {
