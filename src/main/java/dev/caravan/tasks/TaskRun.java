@@ -90,10 +90,15 @@ final class TaskRun extends AsyncProcessorSupport {
         }), callback);
     }
 
-    /** Cancels every running attempt and starts no other: the gateway is stopping. */
+    /** Cancels every running attempt and starts no other: the gateway is stopping (with Redis: they run elsewhere). */
     void cancelAll() {
         stopping = true;
         running.forEach(c -> c.cancel(STOPPING));
+    }
+
+    /** Starts no other attempt; the running ones go on (in memory, where no other instance could take them over). */
+    void startNoMore() {
+        stopping = true;
     }
 
     private Future<Outcome> run(TaskStore.Claim claim) {

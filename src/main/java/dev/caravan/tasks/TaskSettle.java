@@ -65,8 +65,16 @@ final class TaskSettle extends AsyncProcessorSupport {
         OpenAiError error = outcome.error();
         JsonNode errorJson = error.toJson().get("error");
         if (error == TaskRun.STOPPING) {
-            // the gateway stops: give the task back at once (with Redis another instance takes it)
-            return store.retry(task, errorJson, 0);
+            if (store.kind().equals("redis")) {
+                // the gateway stops: give the task back at once, another instance takes it
+                return store.retry(task, errorJson, 0);
+            }
+            // in memory nothing outlives this instance: the task fails (its callback says so) instead of being
+            // queued again, and again, to an instance that starts nothing any more
+            LOG.warn("Task {} fails: the gateway stops before it could run (tasks survive a stop with REDIS_URL)",
+                    task.id());
+            return store.finish(task, TaskState.FAILED, null, errorJson)
+                    .onSuccess(v -> notify(new TaskState(task, TaskState.FAILED, claim.attempt(), null, errorJson)));
         }
         boolean retryable = DeadLetterRecord.upstreamClass(error) || error.status() == 429;
         if (retryable && claim.attempt() < settings.maxAttempts()) {

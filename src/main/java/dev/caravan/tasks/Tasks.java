@@ -89,8 +89,9 @@ public final class Tasks {
         });
         long sweepTimer = states == null ? -1
                 : vertx.setPeriodic(Math.min(60_000, settings.ttlSeconds() * 1000), id -> states.sweep());
-        // at the start of a shutdown, before routes wait for their in-flight exchanges: stop claiming, and give the
-        // running tasks back (with Redis another instance runs them at once) instead of waiting for them
+        // at the start of a shutdown, before the drain waits for what is in flight (api.Drain): no task starts any
+        // more. With Redis the running ones are given back at once, and another instance runs them; in memory there
+        // is no other instance, so the running ones get the drain's grace to finish (queued ones fail, see TaskSettle)
         camel.getManagementStrategy().addEventNotifier(new EventNotifierSupport() {
             @Override
             public void notify(CamelEvent event) {
@@ -99,7 +100,11 @@ public final class Tasks {
                         claimer.stop();
                     }
                     settle.stopping();
-                    run.cancelAll();
+                    if (claimer != null) {
+                        run.cancelAll();
+                    } else {
+                        run.startNoMore();
+                    }
                 }
             }
 

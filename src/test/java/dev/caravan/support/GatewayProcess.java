@@ -16,7 +16,8 @@ import dev.caravan.CaravanMain;
 
 /**
  * The gateway as an operator runs it, in a JVM of its own configured by environment variables only, for the tests
- * that kill it with SIGKILL ({@link #kill()}: no shutdown hook, no goodbye to Redis).
+ * that kill it with SIGKILL ({@link #kill()}: no shutdown hook, no goodbye to Redis) or stop it with SIGTERM
+ * ({@link #terminate()}: the graceful drain).
  */
 public final class GatewayProcess implements AutoCloseable {
 
@@ -70,6 +71,24 @@ public final class GatewayProcess implements AutoCloseable {
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             throw new IllegalStateException("the gateway process did not die");
         }
+    }
+
+    /** SIGTERM (Process.destroy on Linux): what Kubernetes, docker stop and systemd send; the gateway drains. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the process to exit and returns its exit code. */
+    public int awaitExit(Duration within) throws InterruptedException, IOException {
+        if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("the gateway process did not exit within " + within + ":\n" + log());
+        }
+        return process.exitValue();
+    }
+
+    /** What the process wrote so far (stdout and stderr). */
+    public String log() throws IOException {
+        return Files.readString(log);
     }
 
     private void awaitHealthy(Duration within) throws IOException {
