@@ -240,8 +240,7 @@ class DeployFilesTest {
         assertEquals("/health/ready", container.path("readinessProbe").path("httpGet").path("path").asText());
         JsonNode preStop = container.path("lifecycle").path("preStop").path("exec").path("command");
         assertEquals("sleep", preStop.get(0).asText());
-        int drain = Math.max(Integer.parseInt(env.get("SHUTDOWN_TIMEOUT_SECONDS")),
-                Integer.parseInt(env.getOrDefault("DRAIN_GRACE_SECONDS", "0")));
+        int drain = Integer.parseInt(env.get("DRAIN_GRACE_SECONDS"));
         int grace = pod.path("spec").path("terminationGracePeriodSeconds").asInt();
         assertTrue(grace >= preStop.get(1).asInt() + drain + 10,
                 "terminationGracePeriodSeconds " + grace + " leaves the drain its time");
@@ -414,7 +413,7 @@ class DeployFilesTest {
             env.put("PORT", Integer.toString(port));
             env.put("MANAGEMENT_PORT", Integer.toString(GatewayInstance.freePort()));
             env.put("JAVA_TOOL_OPTIONS", "-Xmx256m");
-            env.put("SHUTDOWN_TIMEOUT_SECONDS", "5");
+            env.put("DRAIN_GRACE_SECONDS", "5");
             try (Child gateway = Child.start(image.command(root), workdir, env)) {
                 for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
                     gateway.awaitStatus(container.path(probe).path("httpGet").path("path").asText(), 200);
