@@ -36,6 +36,7 @@ import dev.caravan.hooks.TrafficControl;
 import dev.caravan.hooks.UsageCost;
 import dev.caravan.lane.LaneRegistry;
 import dev.caravan.observe.AccessLog;
+import dev.caravan.observe.StepTimings;
 import dev.caravan.observe.MetricsScrape;
 import dev.caravan.observe.RequestMetrics;
 import dev.caravan.pipelines.PipelineBeans;
@@ -156,7 +157,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("usageCost", new UsageCost());
         registry.bind("errorReply", new ErrorReply());
         // keys (gateway.yaml + API_KEYS_JSON), ADMIN_API_KEY, per-key rate limits: apiKeyAuth, modelAccess,
-        // adminAuth, rateLimit, tokenSettlement
+        // adminAuth, debugSwitch, rateLimit, tokenSettlement
         ApiKeys apiKeys = TrafficControl.bind(camel, config, vertx, redis);
         // without HOST, auth off binds loopback only
         String host = dev.caravan.config.ListenHost.choose(serverHost, apiKeys.authOff());
@@ -179,6 +180,8 @@ public class GatewayConfiguration implements CamelConfiguration {
         ModelListing modelListing = new ModelListing(config, adapters, listedModels, pipelines::pipeIds);
         registry.bind("requestMetrics", new RequestMetrics(meters, config, listedModels));
         registry.bind("accessLog", new AccessLog(logFormat));
+        // times the steps of a request that asked x-caravan-debug (README "Debugging a request"); routes built from here on
+        camel.getCamelContextExtension().addInterceptStrategy(new StepTimings());
         registry.bind("metricsScrape", new MetricsScrape(meters));
         resilience.circuits().observe(meters);
 

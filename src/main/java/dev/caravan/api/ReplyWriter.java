@@ -1,6 +1,8 @@
 package dev.caravan.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.exchange.DebugTrace;
 import dev.caravan.exchange.ErrorMapping;
 import dev.caravan.exchange.ReplyHeaders;
 import dev.caravan.exchange.RequestIds;
@@ -50,6 +52,10 @@ public final class ReplyWriter {
         response.setStatusCode(status == null ? 200 : status);
         addReplyHeaders(response, exchange);
         Object body = message.getBody();
+        DebugTrace trace = DebugTrace.of(exchange);
+        if (trace != null && body instanceof ObjectNode reply) {
+            reply.set(DebugTrace.FIELD, trace.toJson(exchange)); // OpenAI's SDKs ignore a field they do not know
+        }
         if (body == null) {
             response.end();
             return;
@@ -82,12 +88,21 @@ public final class ReplyWriter {
             response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(error.retryAfterSeconds()));
         }
         response.putHeader(HttpHeaders.CONTENT_TYPE, JSON);
-        response.end(Json.buffer(error.toJson()));
+        ObjectNode body = error.toJson();
+        DebugTrace trace = exchange == null ? null : DebugTrace.of(exchange);
+        if (trace != null) {
+            body.set(DebugTrace.FIELD, trace.toJson(exchange));
+        }
+        response.end(Json.buffer(body));
     }
 
     /** Adds the gateway's reply headers and the time the gateway itself spent on the request. */
     public static void addReplyHeaders(HttpServerResponse response, Exchange exchange) {
         ReplyHeaders.writeTo(response, exchange);
+        DebugTrace trace = DebugTrace.of(exchange);
+        if (trace != null) {
+            response.putHeader(DebugTrace.HEADER, trace.summary(exchange));
+        }
     }
 
     private static Buffer toBuffer(Object body) {

@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.config.ModelRoute;
 import dev.caravan.exchange.Cancellation;
+import dev.caravan.exchange.DebugTrace;
 import dev.caravan.exchange.ExchangeKeys;
 import dev.caravan.exchange.GatewayTime;
 import dev.caravan.exchange.RequestBody;
@@ -18,6 +19,7 @@ import dev.caravan.openai.Usage;
 import dev.caravan.resilience.CircuitBreakers;
 import dev.caravan.resilience.Failures;
 import dev.caravan.resilience.RetryPolicy;
+import dev.caravan.resilience.UpstreamFailure;
 import dev.caravan.stream.ClientConnection;
 import dev.caravan.stream.StreamRelay;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -113,22 +115,31 @@ public final class BackendCall extends AsyncProcessorSupport {
                 r.translate ? LegacyCompletions.toChatRequest(r.request) : r.request, r.route,
                 r.exchange.getProperty(ExchangeKeys.REQUEST_ID, String.class), cancellation);
         Attempt attempt = new Attempt(System.nanoTime());
+        DebugTrace trace = DebugTrace.of(r.exchange); // null unless an admin asked x-caravan-debug
+        DebugTrace.Attempt traced = trace == null ? null : trace.attempt(n, r.route.model(), backend);
         Future<Void> outcome;
         try {
             outcome = r.format.streams() ? stream(r, call, attempt) : reply(r, call, attempt);
         } catch (RuntimeException e) {
             vertx.cancelTimer(timer);
             breaker.releasePermission();
+            if (traced != null) {
+                trace.ended(traced, e, 0, 0, -1);
+            }
             return Future.failedFuture(e);
         }
         return outcome.transform(ar -> {
             vertx.cancelTimer(timer);
             Throwable failure = ar.failed() ? call.failure(ar.cause()) : null;
             record(breaker, r, attempt, failure);
+            long delay = failure == null ? -1 : retryDelay(r, n, attempt, failure);
+            if (traced != null) {
+                trace.ended(traced, failure, failure instanceof UpstreamFailure u ? u.upstreamStatus() : 0,
+                        attempt.firstByte, delay);
+            }
             if (failure == null) {
                 return Future.succeededFuture();
             }
-            long delay = retryDelay(r, n, attempt, failure);
             if (delay < 0) {
                 return Future.failedFuture(failure);
             }

@@ -68,6 +68,11 @@ public final class ExchangeKeys {
     public static final String FALLBACKS = "CaravanFallbacks";
     /** Nanoseconds the request waited in its lane's queue for a slot (a Long). */
     public static final String LANE_WAITED_NANOS = "CaravanLaneWaitedNanos";
+    /**
+     * The request's {@link DebugTrace} when an admin asked for it ({@code x-caravan-debug: true}): steps, attempts and
+     * their times, returned with the reply. Absent on every other request, and then nothing is recorded.
+     */
+    public static final String DEBUG_TRACE = "CaravanDebugTrace";
 
     private ExchangeKeys() {
     }

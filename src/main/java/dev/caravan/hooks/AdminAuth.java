@@ -29,7 +29,11 @@ public final class AdminAuth implements Processor {
      * admin more than anyone else (GET /health).
      */
     public boolean admits(Exchange exchange) {
-        String presented = PresentedKey.take(exchange).value();
+        return admits(PresentedKey.take(exchange).value());
+    }
+
+    /** Whether {@code presented} (a key, or null for none) is what {@link #process} accepts. */
+    boolean admits(String presented) {
         if (keys.hasAdminKey()) {
             return keys.isAdmin(presented);
         }

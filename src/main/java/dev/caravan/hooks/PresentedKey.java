@@ -25,6 +25,13 @@ record PresentedKey(String value, boolean malformed) {
         return new PresentedKey(key, key == null && authorization != null);
     }
 
+    /** The key presented, leaving its headers in place for the auth step that takes them. */
+    static String peek(Exchange exchange) {
+        Message message = exchange.getMessage();
+        return KeyHeaders.presented(message.getHeader(AUTHORIZATION, String.class),
+                message.getHeader(X_API_KEY, String.class));
+    }
+
     boolean missing() {
         return value == null;
     }

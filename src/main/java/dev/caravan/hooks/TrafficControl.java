@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The beans of keys and limits, by the names routes/ uses: {@code apiKeys}, {@code apiKeyAuth} (pre-hook auth),
- * {@code modelAccess} (router), {@code adminAuth} (admin endpoints), {@code rateLimit} (pre-hook) and
+ * {@code modelAccess} (router), {@code adminAuth} (admin endpoints), {@code debugSwitch} (pipeline: x-caravan-debug),
+ * {@code rateLimit} (pre-hook) and
  * {@code tokenSettlement} (post-hooks and errors). Settings: gateway.api-keys-json (API_KEYS_JSON),
  * gateway.admin-api-key (ADMIN_API_KEY), gateway.rate-limit-per-min (RATE_LIMIT_PER_MIN),
  * gateway.rate-limit-burst (RATE_LIMIT_BURST), gateway.token-reservation-default, gateway.token-reservation-max
@@ -51,7 +52,10 @@ public final class TrafficControl {
         registry.bind("apiKeys", keys);
         registry.bind("apiKeyAuth", new ApiKeyAuth(keys));
         registry.bind("modelAccess", new ModelAccess());
-        registry.bind("adminAuth", new AdminAuth(keys));
+        AdminAuth adminAuth = new AdminAuth(keys);
+        registry.bind("adminAuth", adminAuth);
+        // x-caravan-debug: true from the admin: the request's steps and times come back with its reply
+        registry.bind("debugSwitch", new DebugSwitch(adminAuth));
         registry.bind("tokenSettlement", settlement);
         registry.bind("rateLimit", new RateLimit(keys, keyLimits, store, config, settlement,
                 number(properties, "gateway.token-reservation-default", 1024),

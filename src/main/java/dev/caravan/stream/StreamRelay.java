@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.exchange.DebugTrace;
 import dev.caravan.exchange.GatewayTime;
 import dev.caravan.exchange.ReplyHeaders;
 import dev.caravan.openai.ChunkSink;
@@ -28,6 +29,7 @@ public final class StreamRelay implements ChunkSink {
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EVENT_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] LINE_END = "\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] COMMENT = (": " + DebugTrace.FIELD + " ").getBytes(StandardCharsets.US_ASCII);
     private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
     private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream; charset=utf-8");
     private static final CharSequence NDJSON = HttpHeaders.createOptimized("application/x-ndjson");
@@ -76,6 +78,10 @@ public final class StreamRelay implements ChunkSink {
         response.putHeader(HttpHeaders.CACHE_CONTROL, NO_CACHE);
         response.putHeader("x-accel-buffering", "no"); // tells nginx in front of us not to buffer the stream
         ReplyHeaders.writeTo(response, exchange);
+        DebugTrace trace = DebugTrace.of(exchange);
+        if (trace != null) {
+            response.putHeader(DebugTrace.HEADER, trace.summary(exchange)); // so far: the stream's own call is running
+        }
         response.write(Buffer.buffer()); // sends the head now: clients see the stream open before the first token
     }
 
@@ -165,6 +171,7 @@ public final class StreamRelay implements ChunkSink {
             return;
         }
         if (format == ReplyFormat.SSE) {
+            writeDebugTrace();
             response.end(DONE);
         } else {
             response.end();
@@ -178,7 +185,21 @@ public final class StreamRelay implements ChunkSink {
         }
         ended = true;
         open();
+        writeDebugTrace();
         StreamErrors.writeAndEnd(response, error);
+    }
+
+    /**
+     * The request's debug trace (x-caravan-debug from the admin) as an SSE comment, {@code : caravan_debug {...}},
+     * just before [DONE] or the error event: SSE clients and OpenAI's SDKs skip comment lines. Not in NDJSON, where
+     * every line is a chunk: there the x-caravan-debug header of the stream's head says it.
+     */
+    private void writeDebugTrace() {
+        DebugTrace trace = format == ReplyFormat.SSE ? DebugTrace.of(exchange) : null;
+        if (trace != null && !response.closed()) {
+            response.write(Buffer.buffer(COMMENT.length + 256).appendBytes(COMMENT)
+                    .appendBytes(Json.bytes(trace.toJson(exchange))).appendBytes(EVENT_END));
+        }
     }
 
     /** Usage as the upstream reported it, or counted here when it reported none. */
