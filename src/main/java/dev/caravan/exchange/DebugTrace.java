@@ -2,6 +2,7 @@ package dev.caravan.exchange;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,6 +10,7 @@ import dev.caravan.config.ModelRoute;
 import dev.caravan.openai.Json;
 import dev.caravan.openai.OpenAiError;
 import org.apache.camel.Exchange;
+import org.apache.camel.support.SynchronizationAdapter;
 
 /**
  * "Why did my request go there": what one request went through, kept only when an admin asked for it with
@@ -44,9 +46,29 @@ public final class DebugTrace {
         this.start = startNanos;
     }
 
-    /** The request's trace, or null when nobody asked for one: the one lookup an untraced request pays per step. */
+    /** Traced requests not finished yet: while there are none, steps skip even the exchange-property lookup. */
+    private static final AtomicInteger RUNNING = new AtomicInteger();
+
+    /** The request's trace, or null when nobody asked for one. */
     public static DebugTrace of(Exchange exchange) {
         return exchange.getProperty(ExchangeKeys.DEBUG_TRACE, DebugTrace.class);
+    }
+
+    /** False while no request is traced: what a timed step checks first (one volatile read). */
+    public static boolean anyRunning() {
+        return RUNNING.get() > 0;
+    }
+
+    /** Starts the trace of {@code exchange}, counted as running until the exchange is done. */
+    public static void start(Exchange exchange, long startNanos) {
+        exchange.setProperty(ExchangeKeys.DEBUG_TRACE, new DebugTrace(startNanos));
+        RUNNING.incrementAndGet();
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                RUNNING.decrementAndGet();
+            }
+        });
     }
 
     /** A step of route {@code route} starts; {@link #end} it when it completes. */

@@ -44,7 +44,7 @@ public final class DebugSwitch implements Processor {
         if ("true".equalsIgnoreCase(asked.toString().trim())
                 && admin.admits(adminKey != null ? adminKey : PresentedKey.peek(exchange))) {
             Long received = exchange.getProperty(ExchangeKeys.RECEIVED_NANOS, Long.class);
-            exchange.setProperty(ExchangeKeys.DEBUG_TRACE, new DebugTrace(received == null ? System.nanoTime() : received));
+            DebugTrace.start(exchange, received == null ? System.nanoTime() : received);
         }
     }
 }

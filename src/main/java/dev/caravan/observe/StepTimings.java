@@ -19,8 +19,8 @@ import org.apache.camel.support.processor.DelegateAsyncProcessor;
  * next-fallback, ...) and every {@code to} (direct:pre-hooks, direct:lane-x: the hook stages as a whole), in every
  * route, those of routes/pipelines/ and routes added later included. Steps with generated ids are left as they are.
  * <p>
- * Camel applies it when it builds a route. A request without a trace pays one exchange-property lookup per timed
- * step; one with a trace, two clock reads and a list entry.
+ * Camel applies it when it builds a route. While no request is traced, a step pays one volatile read; while one
+ * is, the others pay an exchange-property lookup per step, and the traced one two clock reads and a list entry.
  */
 public final class StepTimings implements InterceptStrategy {
 
@@ -73,7 +73,7 @@ public final class StepTimings implements InterceptStrategy {
 
         @Override
         public boolean process(Exchange exchange, AsyncCallback callback) {
-            DebugTrace trace = DebugTrace.of(exchange);
+            DebugTrace trace = DebugTrace.anyRunning() ? DebugTrace.of(exchange) : null;
             if (trace == null) {
                 return processor.process(exchange, callback);
             }

@@ -190,6 +190,35 @@ class DebugTraceTest {
         assertFalse(plain.body().contains("caravan_debug"), plain.body());
     }
 
+    @Test
+    void withAuthOffAndNoAdminKeyAnyCallerMayAsk() throws Exception {
+        // no key configured at all: the gateway listens on loopback only (unless HOST says otherwise), and whoever
+        // reaches it may call the admin endpoints; the debug header follows the same rule (AdminAuth)
+        try (GatewayInstance open = GatewayInstance.builder().config("""
+                backends:
+                  up: {type: openai, url: "%s"}
+                models:
+                  emu: {backend: up}
+                """.formatted(upstream.baseUrl())).start()) {
+            HttpResponse<String> reply = Calls.chat(open, "emu", "x-caravan-debug", "true");
+            assertEquals(200, reply.statusCode(), reply.body());
+            assertEquals("emu", Calls.json(reply.body()).path("caravan_debug").path("model").asText(), reply.body());
+            // NDJSON: every line is a chunk, so no trace line in the body; the stream's head has the header
+            try (RawHttp http = RawHttp.postJson(open.port(), "/v1/chat/completions/stream", Calls.body("emu", true),
+                    "x-caravan-debug: true")) {
+                RawHttp.Response ndjson = http.readAll();
+                assertEquals(200, ndjson.status);
+                assertTrue(ndjson.headers.entrySet().stream().anyMatch(h -> h.getKey().equalsIgnoreCase(
+                        "x-caravan-debug") && h.getValue().contains("served=emu@up")), ndjson.headers.toString());
+                for (String line : ndjson.body.split("\n")) {
+                    if (!line.isBlank()) {
+                        assertTrue(Calls.json(line).has("choices"), line);
+                    }
+                }
+            }
+        }
+    }
+
     private static List<String> steps(JsonNode trace) {
         List<String> steps = new ArrayList<>();
         trace.path("steps").forEach(s -> steps.add(s.path("route").asText() + "/" + s.path("step").asText()));
