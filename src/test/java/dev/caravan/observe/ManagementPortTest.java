@@ -2,16 +2,17 @@ package dev.caravan.observe;
 
 import java.lang.management.ManagementFactory;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.emulator.UpstreamEmulator;
 import dev.caravan.support.Await;
 import dev.caravan.support.Calls;
 import dev.caravan.support.EmulatedGateway;
@@ -108,6 +109,32 @@ class ManagementPortTest {
     }
 
     @Test
+    void jolokiaKeepsEvenTheAdminKeyFromDiagnosticCommandsHeapDumpsAndRouteInjection() {
+        String diagnostic = """
+                {"type":"exec","mbean":"com.sun.management:type=DiagnosticCommand","operation":"vmVersion"}""";
+        assertRefused(managementPost("/observe/jolokia", diagnostic, "x-api-key", ADMIN));
+        String heapDump = """
+                {"type":"exec","mbean":"com.sun.management:type=HotSpotDiagnostic","operation":"dumpHeap",
+                 "arguments":["/tmp/caravan-heap.hprof",true]}""";
+        assertRefused(managementPost("/observe/jolokia", heapDump, "x-api-key", ADMIN));
+        String context = "org.apache.camel:context=" + env.gateway().camel().getManagementName() + ",type=context,name=\\\""
+                + env.gateway().camel().getName() + "\\\"";
+        String send = """
+                {"type":"exec","mbean":"%s","operation":"sendBody","arguments":["log:x","hi"]}""".formatted(context);
+        assertRefused(managementPost("/observe/jolokia", send, "x-api-key", ADMIN));
+        // reads of the JVM's own MBeans stay allowed
+        HttpResponse<String> memory = managementPost("/observe/jolokia",
+                "{\"type\":\"read\",\"mbean\":\"java.lang:type=Memory\",\"attribute\":\"HeapMemoryUsage\"}",
+                "x-api-key", ADMIN);
+        assertEquals(200, json(memory.body()).path("status").asInt(), memory.body());
+    }
+
+    private static void assertRefused(HttpResponse<String> reply) {
+        int status = reply.statusCode() == 200 ? json(reply.body()).path("status").asInt() : reply.statusCode();
+        assertEquals(403, status, reply.body());
+    }
+
+    @Test
     void jolokiaPausesAndResumesALane() throws Exception {
         String exec = """
                 {"type":"exec","mbean":"%s","operation":"%s"}""";
@@ -161,6 +188,32 @@ class ManagementPortTest {
         try (GatewayInstance open = GatewayInstance.builder().property("camel.management.jolokia-enabled", "true")
                 .start()) {
             assertEquals(403, get(open.managementPort(), "/observe/jolokia/version").statusCode());
+        }
+    }
+
+    @Test
+    void readinessGoesDownAtOnceWhenTheGatewayDrains() throws Exception {
+        try (UpstreamEmulator upstream = UpstreamEmulator.start()) {
+            upstream.reply("one two three four five six seven eight nine ten").tokenDelayMs(300); // a 3 s stream
+            GatewayInstance gateway = GatewayInstance.builder().config("""
+                    backends:
+                      emu: {type: openai, url: "%s"}
+                    models:
+                      slow: {backend: emu}
+                    """.formatted(upstream.baseUrl())).start();
+            CompletableFuture<HttpResponse<String>> stream = Calls.sendAsync(gateway, Calls.chatRequest(gateway,
+                    Calls.body("slow", true)));
+            assertTrue(upstream.awaitInFlight(1, Duration.ofSeconds(10)), "the stream reached the upstream");
+            assertEquals(200, get(gateway.managementPort(), "/observe/health/ready").statusCode());
+            CompletableFuture<Void> stopped = CompletableFuture.runAsync(gateway::close);
+            HttpResponse<String> ready = Await.value("readiness down",
+                    () -> get(gateway.managementPort(), "/observe/health/ready"), r -> r.statusCode() == 503,
+                    Duration.ofSeconds(5));
+            assertFalse(stream.isDone(), "the stream is still in flight while readiness is down");
+            JsonNode gatewayCheck = check(json(ready.body()).path("checks"), "caravan:gateway");
+            assertEquals("DOWN", gatewayCheck.path("status").asText(), ready.body());
+            assertEquals(200, stream.get(20, TimeUnit.SECONDS).statusCode());
+            stopped.get(30, TimeUnit.SECONDS);
         }
     }
 
