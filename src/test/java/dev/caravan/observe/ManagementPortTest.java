@@ -153,6 +153,28 @@ class ManagementPortTest {
         assertEquals(false, JMX.getAttribute(name("lanes"), "Paused"));
     }
 
+    /** The README's two curl commands, as written (its host, context and backend swapped for this gateway's). */
+    @Test
+    void theReadmesJolokiaCurlsReadALanesInFlightAndPauseIt() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        java.util.regex.Matcher read = java.util.regex.Pattern.compile("'(http://localhost:9098/observe/jolokia/read/[^']+)'")
+                .matcher(readme);
+        java.util.regex.Matcher pause = java.util.regex.Pattern.compile("-d '(\\{\"type\":\"exec\"[^']+)'").matcher(readme);
+        assertTrue(read.find() && pause.find(), "the README shows both curls");
+        String base = "http://127.0.0.1:" + env.gateway().managementPort();
+        String context = "context=" + env.gateway().camel().getManagementName();
+        String url = read.group(1).replace("http://localhost:9098", base).replace("context=caravan", context)
+                .replace("%22gpu%22", "%22emu%22");
+        HttpResponse<String> inFlight = env.gateway().send(HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + ADMIN).GET().build());
+        assertEquals(200, json(inFlight.body()).path("status").asInt(), inFlight.body());
+        assertEquals(0, json(inFlight.body()).path("value").asInt(), inFlight.body());
+        String body = pause.group(1).replace("context=caravan", context).replace("\\\"gpu\\\"", "\\\"emu\\\"");
+        HttpResponse<String> paused = managementPost("/observe/jolokia", body, "Authorization", "Bearer " + ADMIN);
+        assertEquals(200, json(paused.body()).path("status").asInt(), paused.body());
+        assertEquals(true, JMX.getAttribute(name("lanes"), "Paused"));
+    }
+
     @Test
     void theCaravanConsoleShowsLanesBackendsAndRecentErrors() {
         env.upstream().failNext(1, 500).failMessage("the GPU fell over");
