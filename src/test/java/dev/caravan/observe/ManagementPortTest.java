@@ -214,6 +214,25 @@ class ManagementPortTest {
     }
 
     @Test
+    void redisThatDoesNotAnswerIsDownInAllAndInReadinessOnlyWhenAskedFor() {
+        String nowhere = "redis://127.0.0.1:" + GatewayInstance.freePort();
+        try (GatewayInstance gateway = GatewayInstance.builder().property("gateway.redis-url", nowhere)
+                .property("gateway.health-redis-timeout-ms", "200").start()) {
+            HttpResponse<String> all = get(gateway.managementPort(), "/observe/health");
+            assertEquals(503, all.statusCode(), all.body());
+            assertEquals("DOWN", check(json(all.body()).path("checks"), "caravan:redis").path("status").asText());
+            assertEquals(200, get(gateway.managementPort(), "/observe/health/ready").statusCode());
+        }
+        try (GatewayInstance strict = GatewayInstance.builder().property("gateway.redis-url", nowhere)
+                .property("gateway.health-redis-timeout-ms", "200")
+                .property("gateway.health.backends-in-readiness", "true").start()) {
+            HttpResponse<String> ready = get(strict.managementPort(), "/observe/health/ready");
+            assertEquals(503, ready.statusCode(), ready.body());
+            assertEquals("DOWN", check(json(ready.body()).path("checks"), "caravan:redis").path("status").asText());
+        }
+    }
+
+    @Test
     void readinessGoesDownAtOnceWhenTheGatewayDrains() throws Exception {
         try (UpstreamEmulator upstream = UpstreamEmulator.start()) {
             upstream.reply("one two three four five six seven eight nine ten").tokenDelayMs(300); // a 3 s stream
