@@ -96,7 +96,7 @@ public final class CaravanConsole extends AbstractDevConsole {
     protected String doCallText(Map<String, Object> options) {
         ObjectNode report = report();
         StringBuilder text = new StringBuilder();
-        text.append("Caravan: ").append(report.path("status").asText()).append("\n\nLanes:\n");
+        text.append("Status: ").append(report.path("status").asText()).append("\n\nLanes:\n");
         report.path("lanes").properties().forEach(e -> {
             ObjectNode lane = (ObjectNode) e.getValue();
             text.append(String.format("    %-20s in flight %d/%d  waiting %d/%d  %s  wait p50 %.0f ms p99 %.0f ms%n",
