@@ -3,9 +3,12 @@ package dev.caravan;
 import java.nio.file.Path;
 
 import dev.caravan.api.ErrorReply;
+import dev.caravan.api.CaravanConsole;
 import dev.caravan.api.EventLoopHttpEngine;
+import dev.caravan.api.GatewayHealthChecks;
 import dev.caravan.api.HealthReport;
 import dev.caravan.api.LaneView;
+import dev.caravan.api.ManagementGuard;
 import dev.caravan.api.ModelListing;
 import dev.caravan.api.ReadinessReport;
 import dev.caravan.api.ServerScaleOut;
@@ -105,6 +108,14 @@ public class GatewayConfiguration implements CamelConfiguration {
     private String routesReloadDirectory;
     @PropertyInject(value = "camel.main.routes-reload-pattern", defaultValue = "*.camel.yaml")
     private String routesReloadPattern;
+    @PropertyInject(value = "gateway.health.backends-in-readiness", defaultValue = "false")
+    private boolean backendsInReadiness;
+    @PropertyInject(value = "camel.management.jolokia-enabled", defaultValue = "false")
+    private boolean jolokiaEnabled;
+    @PropertyInject(value = "camel.management.jolokia-path", defaultValue = "/observe/jolokia")
+    private String jolokiaPath;
+    @PropertyInject(value = "camel.management.dev-console-enabled", defaultValue = "false")
+    private boolean devConsoleEnabled;
 
     @Override
     public void configure(CamelContext camel) throws Exception {
@@ -198,6 +209,12 @@ public class GatewayConfiguration implements CamelConfiguration {
         AdminAuth adminAuth = registry.lookupByNameAndType("adminAuth", AdminAuth.class);
         registry.bind("healthReport", new HealthReport(config, lanes, redis, resilience.circuits(), reloadFailures,
                 startup, adminAuth::admits, vertx, healthRedisTimeoutMillis));
+        // the management port (README "Health checks, dev console, Jolokia"): Camel's health checks with Caravan's
+        // (gateway readiness, lanes, backends, Redis), the dev console's Caravan page, Jolokia behind the admin key
+        new GatewayHealthChecks(startup, lanes, resilience.circuits(), redis, vertx, healthRedisTimeoutMillis,
+                backendsInReadiness).attach(camel);
+        new CaravanConsole(config, lanes, resilience.circuits(), startup).attach(camel);
+        new ManagementGuard(apiKeys).attach(camel, jolokiaPath, jolokiaEnabled, devConsoleEnabled);
 
         ServerScaleOut scaleOut = new ServerScaleOut();
         camel.addStartupListener(new StartupListener() {

@@ -44,7 +44,7 @@ public final class LaneView implements Processor {
         exchange.getMessage().setBody(list);
     }
 
-    private static ObjectNode lane(String name, BackendConfig backend, LaneGate gate) {
+    static ObjectNode lane(String name, BackendConfig backend, LaneGate gate) {
         ObjectNode lane = Json.object();
         lane.put("object", "lane");
         lane.put("backend", name);

@@ -59,6 +59,8 @@ public final class CircuitBreakers {
     private final boolean perModel;
     private final int maxModels;
     private final Map<String, Backend> backends = new ConcurrentHashMap<>();
+    /** The failures the breakers counted, newest kept per backend: the console and health checks read them. */
+    private final RecentErrors recentErrors = new RecentErrors();
     private volatile MeterRegistry meters;
     private volatile CamelContext camel;
 
@@ -87,6 +89,11 @@ public final class CircuitBreakers {
                 .automaticTransitionFromOpenToHalfOpenEnabled(false)
                 .writableStackTraceEnabled(false)
                 .build();
+    }
+
+    /** The last failures each backend's breakers counted (connect errors, timeouts, 502/504), newest first. */
+    public RecentErrors recentErrors() {
+        return recentErrors;
     }
 
     /** The breaker the calls of this route go through, made on first use. */
@@ -352,6 +359,8 @@ public final class CircuitBreakers {
                 default -> LOG.info("Circuit of {}: {}", label, event.getStateTransition());
             }
         });
+        // the breaker already publishes its events (for the transitions above): keeping its errors costs a ring slot
+        breaker.getEventPublisher().onError(event -> recentErrors.record(backend, model, event.getThrowable()));
         if (forcedOpen) {
             breaker.transitionToForcedOpenState(); // made while an operator holds its backend open
         }
@@ -396,6 +405,7 @@ public final class CircuitBreakers {
 
     private void remove(String name) {
         Backend backend = backends.remove(name);
+        recentErrors.forget(name);
         if (backend != null) {
             backend.circuits.values().forEach(c -> registry.remove(c.breaker.getName()));
         }

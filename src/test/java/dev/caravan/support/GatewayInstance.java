@@ -24,6 +24,7 @@ public final class GatewayInstance implements AutoCloseable {
 
     private final Main main;
     private final int port;
+    private int managementPort;
     private final Path configFile;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -44,6 +45,11 @@ public final class GatewayInstance implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The management port: /observe/health, the dev console (/q/dev), Jolokia (/observe/jolokia). */
+    public int managementPort() {
+        return managementPort;
     }
 
     public String baseUrl() {
@@ -168,6 +174,10 @@ public final class GatewayInstance implements AutoCloseable {
                 main.addOverrideProperty("camel.main.name", "caravan-" + port);
                 main.addOverrideProperty("camel.server.port", String.valueOf(port));
                 main.addOverrideProperty("camel.server.host", "127.0.0.1");
+                // the management port (health, console, Jolokia): one of its own per instance
+                int managementPort = freePort();
+                main.addOverrideProperty("camel.management.port", String.valueOf(managementPort));
+                main.addOverrideProperty("camel.management.host", "127.0.0.1");
                 main.addOverrideProperty("gateway.config", config.toString());
                 main.addOverrideProperty("gateway.config-poll-ms", "100");
                 main.addOverrideProperty("gateway.local.token-delay-ms", "0");
@@ -178,6 +188,7 @@ public final class GatewayInstance implements AutoCloseable {
                 properties.forEach(main::addOverrideProperty);
                 main.start();
                 GatewayInstance instance = new GatewayInstance(main, port, config);
+                instance.managementPort = managementPort;
                 instance.awaitLanes();
                 return instance;
             } catch (Exception e) {
