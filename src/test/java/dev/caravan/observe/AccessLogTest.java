@@ -11,6 +11,8 @@ import dev.caravan.support.Calls;
 import dev.caravan.support.GatewayInstance;
 import dev.caravan.support.LogCapture;
 import dev.caravan.support.RawHttp;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,6 +41,8 @@ class AccessLogTest {
 
     @BeforeAll
     static void start() {
+        // off by default (ACCESS_LOG_LEVEL): on for this class, as ACCESS_LOG_LEVEL=INFO turns it on
+        Configurator.setLevel("dev.caravan.access", Level.INFO);
         upstream = UpstreamEmulator.start();
         gateway = GatewayInstance.builder().config("""
                 backends:
@@ -59,6 +63,7 @@ class AccessLogTest {
     static void stop() {
         gateway.close();
         upstream.close();
+        Configurator.setLevel("dev.caravan.access", Level.WARN);
     }
 
     @Test

@@ -249,12 +249,17 @@ class HookStepsTest {
 
     @Test
     void theAccessLogCarriesTheIntent() throws IOException {
+        org.apache.logging.log4j.core.config.Configurator.setLevel("dev.caravan.access",
+                org.apache.logging.log4j.Level.INFO); // off by default; ACCESS_LOG_LEVEL=INFO turns it on
         try (LogCapture logs = LogCapture.install()) {
             assertEquals(200, send("intent", Calls.body("auto", false, "compile error in python")));
             String line = Await.value("the access line", () -> logs.find(c -> c.logger().equals("dev.caravan.access")),
                     l -> l != null, java.time.Duration.ofSeconds(10));
             assertTrue(line.contains(" asked=auto ") && line.contains(" model=model-a ") && line.contains(" status=200 ")
                     && line.endsWith(" intent=coding"), line);
+        } finally {
+            org.apache.logging.log4j.core.config.Configurator.setLevel("dev.caravan.access",
+                    org.apache.logging.log4j.Level.WARN);
         }
     }
 
