@@ -9,6 +9,8 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -26,6 +28,7 @@ final class CallOutReceiver implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService threads = Executors.newCachedThreadPool();
+    private final ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor();
     private final String secret;
     private volatile int status = 200;
     private volatile String answer = "{}";
@@ -45,21 +48,22 @@ final class CallOutReceiver implements AutoCloseable {
             String signature = exchange.getRequestHeaders().getFirst("x-caravan-signature");
             last = new Call(timestamp, signature, new String(body, StandardCharsets.UTF_8),
                     verify(timestamp, signature, body));
-            try {
-                Thread.sleep(delayMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            // a slow service answers later from a timer, holding no thread while it "thinks"
+            int replyStatus = status;
             byte[] reply = answer.getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            try {
-                exchange.sendResponseHeaders(status, reply.length);
-                try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(reply);
+            later.schedule(() -> {
+                exchange.getResponseHeaders().add("Content-Type", "application/json");
+                try {
+                    exchange.sendResponseHeaders(replyStatus, reply.length);
+                    try (OutputStream out = exchange.getResponseBody()) {
+                        out.write(reply);
+                    }
+                } catch (IOException gone) {
+                    // the gateway stopped waiting (its timeout)
+                } finally {
+                    exchange.close();
                 }
-            } catch (IOException gone) {
-                // the gateway stopped waiting (its timeout)
-            }
+            }, delayMillis, TimeUnit.MILLISECONDS);
         });
         server.start();
     }
@@ -102,6 +106,7 @@ final class CallOutReceiver implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        later.shutdownNow();
         threads.shutdownNow();
     }
 }
