@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 import dev.caravan.config.BackendConfig;
 import dev.caravan.config.CircuitBreakerSettings;
@@ -195,40 +196,39 @@ public final class CircuitBreakers {
      * 503 circuit_open. Returns the backend's state after.
      */
     public String forceOpen(String backend, String model) {
-        Backend of = configured(backend);
-        if (isWhole(model)) {
-            of.forcedOpen = true;
-            of.circuits.values().forEach(c -> transition(c.breaker, CircuitBreaker.State.FORCED_OPEN));
-        } else {
-            transition(circuitOf(backend, of, model.trim()).breaker, CircuitBreaker.State.FORCED_OPEN);
-        }
-        LOG.warn("Circuit of backend '{}'{} forced open by an operator", backend, isWhole(model) ? "" : ", model '" + model + "',");
-        return state(backend);
+        return operate(backend, model, true, c -> transition(c, CircuitBreaker.State.FORCED_OPEN), "forced open");
     }
 
     /** Closes the circuit (all of the backend's with no model): calls flow again, and it judges them afresh. */
     public String forceClosed(String backend, String model) {
-        Backend of = configured(backend);
-        if (isWhole(model)) {
-            of.forcedOpen = false;
-            of.circuits.values().forEach(c -> transition(c.breaker, CircuitBreaker.State.CLOSED));
-        } else {
-            transition(circuitOf(backend, of, model.trim()).breaker, CircuitBreaker.State.CLOSED);
-        }
-        LOG.info("Circuit of backend '{}'{} closed by an operator", backend, isWhole(model) ? "" : ", model '" + model + "',");
-        return state(backend);
+        return operate(backend, model, false, c -> transition(c, CircuitBreaker.State.CLOSED), "closed");
     }
 
     /** Resets the circuit (all of the backend's with no model) to closed with an empty history. */
     public String reset(String backend, String model) {
+        return operate(backend, model, false, CircuitBreaker::reset, "reset");
+    }
+
+    /**
+     * One operator action on the circuit of the backend's upstream {@code model}, or with no model on all of the
+     * backend's (then {@code forcedOpen} also decides for circuits its models make later); logged, the state after.
+     */
+    private String operate(String backend, String model, boolean forcedOpen, Consumer<CircuitBreaker> action,
+                           String what) {
         Backend of = configured(backend);
         if (isWhole(model)) {
-            of.forcedOpen = false;
-            of.circuits.values().forEach(c -> c.breaker.reset());
+            of.forcedOpen = forcedOpen;
+            of.circuits.values().forEach(c -> action.accept(c.breaker));
         } else {
-            circuitOf(backend, of, model.trim()).breaker.reset();
+            action.accept(circuitOf(backend, of, model.trim()).breaker);
         }
-        LOG.info("Circuit of backend '{}'{} reset by an operator", backend, isWhole(model) ? "" : ", model '" + model + "',");
+        String line = "Circuit of backend '" + backend + "'" + (isWhole(model) ? "" : ", model '" + model.trim() + "',")
+                + " " + what + " by an operator";
+        if (forcedOpen) {
+            LOG.warn(line);
+        } else {
+            LOG.info(line);
+        }
         return state(backend);
     }
 
