@@ -2,10 +2,11 @@ package dev.caravan.hooks;
 
 import dev.caravan.config.ApiKeys;
 import dev.caravan.config.LiveConfig;
+import dev.caravan.config.Settings;
 import dev.caravan.limits.BucketStore;
 import dev.caravan.limits.KeyLimits;
-import dev.caravan.limits.ManagedKeyLimits;
 import dev.caravan.limits.Limits;
+import dev.caravan.limits.ManagedKeyLimits;
 import dev.caravan.limits.MemoryBuckets;
 import dev.caravan.limits.RedisBuckets;
 import dev.caravan.state.RedisConnection;
@@ -38,13 +39,13 @@ public final class TrafficControl {
             throws Exception {
         PropertiesComponent properties = camel.getPropertiesComponent();
         Registry registry = camel.getRegistry();
-        ApiKeys keys = new ApiKeys(config, property(properties, "gateway.api-keys-json", ""),
-                property(properties, "gateway.admin-api-key", ""));
-        KeyLimits keyLimits = new KeyLimits(number(properties, "gateway.rate-limit-per-min", 0),
-                number(properties, "gateway.rate-limit-burst", 0));
+        ApiKeys keys = new ApiKeys(config, Settings.text(properties, "gateway.api-keys-json", ""),
+                Settings.text(properties, "gateway.admin-api-key", ""));
+        KeyLimits keyLimits = new KeyLimits(Settings.number(properties, "gateway.rate-limit-per-min", 0),
+                Settings.number(properties, "gateway.rate-limit-burst", 0));
         BucketStore store = redis == null ? new MemoryBuckets()
-                : new RedisBuckets(redis, vertx, number(properties, "gateway.rate-limit-redis-timeout-ms", 500),
-                        number(properties, "gateway.token-reservation-lease-seconds", 30) * 1000);
+                : new RedisBuckets(redis, vertx, Settings.number(properties, "gateway.rate-limit-redis-timeout-ms", 500),
+                        Settings.number(properties, "gateway.token-reservation-lease-seconds", 30) * 1000);
         if (store instanceof RedisBuckets shared) {
             shared.start(); // its timer ends with Vert.x (VertxCloser)
         }
@@ -58,8 +59,8 @@ public final class TrafficControl {
         registry.bind("debugSwitch", new DebugSwitch(adminAuth));
         registry.bind("tokenSettlement", settlement);
         registry.bind("rateLimit", new RateLimit(keys, keyLimits, store, config, settlement,
-                number(properties, "gateway.token-reservation-default", 1024),
-                number(properties, "gateway.token-reservation-max", 32768)));
+                Settings.number(properties, "gateway.token-reservation-default", 1024),
+                Settings.number(properties, "gateway.token-reservation-max", 32768)));
         // each key's limits in JMX (type=rateLimits), once the context (and its JMX agent) runs, then on every change
         ManagedKeyLimits.Publisher limitsInJmx = new ManagedKeyLimits.Publisher(camel, keys, keyLimits);
         camel.addStartupListener(new StartupListener() {
@@ -82,21 +83,5 @@ public final class TrafficControl {
                 defaults.limitsRequests() ? defaults.requestsPerMin() + " requests per minute, burst "
                         + defaults.requestCapacity() : "no request limit");
         return keys;
-    }
-
-    private static String property(PropertiesComponent properties, String key, String fallback) {
-        return properties.resolveProperty(key).map(String::trim).orElse(fallback);
-    }
-
-    private static long number(PropertiesComponent properties, String key, long fallback) {
-        String value = property(properties, key, "");
-        if (value.isEmpty()) {
-            return fallback;
-        }
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a whole number, not '" + value + "'");
-        }
     }
 }

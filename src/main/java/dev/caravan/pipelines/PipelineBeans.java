@@ -6,6 +6,7 @@ import java.util.Map;
 import dev.caravan.config.ApiKeys;
 import dev.caravan.config.LiveConfig;
 import dev.caravan.config.RouteReloadFailures;
+import dev.caravan.config.Settings;
 import dev.caravan.outbound.AllowedHosts;
 import dev.caravan.outbound.DestinationCheck;
 import io.vertx.core.Vertx;
@@ -37,14 +38,14 @@ public final class PipelineBeans {
     public static Pipelines install(CamelContext camel, Vertx vertx, LiveConfig config, ApiKeys keys,
             RouteReloadFailures failures) throws Exception {
         PropertiesComponent properties = camel.getPropertiesComponent();
-        Path dir = Path.of(property(properties, "gateway.pipelines-dir", "routes/pipelines"));
-        long pollMillis = number(properties, "gateway.pipelines-poll-ms", 1000);
-        int maxBytes = (int) number(properties, "gateway.pipelines-max-bytes", 262144);
+        Path dir = Path.of(Settings.text(properties, "gateway.pipelines-dir", "routes/pipelines"));
+        long pollMillis = Settings.number(properties, "gateway.pipelines-poll-ms", 1000);
+        int maxBytes = (int) Settings.number(properties, "gateway.pipelines-max-bytes", 262144);
         DestinationCheck destinations = new DestinationCheck(vertx,
-                AllowedHosts.parse(property(properties, "gateway.pipelines-allowed-hosts", ""),
+                AllowedHosts.parse(Settings.text(properties, "gateway.pipelines-allowed-hosts", ""),
                         "PIPELINES_ALLOWED_HOSTS"));
         PipelineFetch fetch = new PipelineFetch(vertx, destinations,
-                number(properties, "gateway.pipelines-fetch-timeout-ms", 10000), maxBytes);
+                Settings.number(properties, "gateway.pipelines-fetch-timeout-ms", 10000), maxBytes);
 
         Pipelines pipelines = new Pipelines(new PipelineRoutes(camel), vertx,
                 id -> config.catalog().resolve(id).isPresent());
@@ -83,21 +84,5 @@ public final class PipelineBeans {
             }
         });
         return pipelines;
-    }
-
-    private static String property(PropertiesComponent properties, String key, String fallback) {
-        return properties.resolveProperty(key).map(String::trim).filter(v -> !v.isEmpty()).orElse(fallback);
-    }
-
-    private static long number(PropertiesComponent properties, String key, long fallback) {
-        String value = property(properties, key, "");
-        if (value.isEmpty()) {
-            return fallback;
-        }
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a whole number, not '" + value + "'");
-        }
     }
 }
